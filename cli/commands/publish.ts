@@ -1,0 +1,81 @@
+import path from 'node:path'
+import type { Command } from 'commander'
+import { loadConfig, type P2pcdnOptions, type PublishResult, publish } from '../../src/index.js'
+import { createProgressBar } from '../progress-bar.js'
+
+const human = (bytes: number) =>
+  bytes >= 1e9
+    ? `${(bytes / 1e9).toFixed(2)} GB`
+    : bytes >= 1e6
+      ? `${(bytes / 1e6).toFixed(1)} MB`
+      : `${(bytes / 1e3).toFixed(1)} kB`
+
+function summary(result: PublishResult): string {
+  const seconds = result.durationMs / 1000
+  const rel = (p: string) => path.relative(process.cwd(), p) || '.'
+  const lines = [
+    result.dryRun
+      ? `p2pcdn: dry run: ${result.files} files (${human(result.bytes)}) in ${rel(result.dir)}, nothing written`
+      : `p2pcdn: published ${result.files} files (${human(result.bytes)}) from ${rel(result.dir)} to ${rel(result.out as string)}`,
+    `  root      ${result.root}   (${result.profile})`,
+  ]
+  if (result.car !== undefined) {
+    lines.push(`  car       ${rel(result.car)} (${human(result.carBytes)}, ${result.carBlocks} blocks)`)
+    lines.push(`  manifest  ${rel(result.manifest as string)}`)
+  }
+  lines.push(`  imported  ${result.imported} files, ${result.cached} unchanged from the cache`)
+  lines.push(
+    `  time      ${seconds.toFixed(2)} s (${(result.bytes / 1e6 / Math.max(seconds, 1e-3)).toFixed(1)} MB/s)`,
+  )
+  lines.push(`  warnings  ${result.warnings.length}`)
+  for (const w of result.warnings)
+    lines.push(`    ${w.path ? `${w.path}${w.line ? `:${w.line}` : ''}: ` : ''}${w.message}`)
+  return `${lines.join('\n')}\n`
+}
+
+/** Options the flags set; only the flags actually given, so they override the config file. */
+function flagOptions(dir: string | undefined, flags: Record<string, unknown>, cmd: Command): P2pcdnOptions {
+  const given = (name: string) => cmd.getOptionValueSource(name) === 'cli'
+  const cwd = process.cwd()
+  const options: P2pcdnOptions = {}
+  if (dir !== undefined) options.dir = path.resolve(cwd, dir)
+  if (given('out')) options.out = path.resolve(cwd, flags.out as string)
+  if (given('inPlace')) options.inPlace = true
+  if (given('origin')) options.origin = flags.origin as string[]
+  if (given('profile')) options.profile = flags.profile as P2pcdnOptions['profile']
+  if (given('include')) options.include = flags.include as string[]
+  if (given('exclude')) options.exclude = flags.exclude as string[]
+  if (given('dotfiles')) options.dotfiles = true
+  if (given('cacheDir')) options.cacheDir = path.resolve(cwd, flags.cacheDir as string)
+  if (given('cache') && flags.cache === false) options.cacheDir = false
+  if (given('dryRun')) options.dryRun = true
+  return options
+}
+
+export async function runPublish(
+  dir: string | undefined,
+  flags: Record<string, unknown>,
+  cmd: Command,
+): Promise<void> {
+  const { config } = await loadConfig({ file: flags.config as string | undefined })
+  const controller = new AbortController()
+  const stop = () => controller.abort()
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  const bar = flags.progress === false ? undefined : createProgressBar()
+  try {
+    const result = await publish({
+      ...config,
+      ...flagOptions(dir, flags, cmd),
+      signal: controller.signal,
+      onProgress: bar?.onProgress,
+    })
+    bar?.stop()
+    process.stderr.write(summary(result))
+    if (flags.json === true) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+  } finally {
+    bar?.stop()
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+  }
+}

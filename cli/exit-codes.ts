@@ -1,0 +1,35 @@
+import type { ErrorCode } from '../src/index.js'
+
+/** The CLI's exit codes; documented in the README. */
+export const EXIT = {
+  /** Success. */
+  OK: 0,
+  /** An unexpected error (a bug, or an I/O failure such as a full disk). */
+  INTERNAL: 1,
+  /** Bad usage: an unknown flag, an invalid option value, a broken config file. */
+  USAGE: 2,
+  /** A problem with the input: missing or empty folder, unreadable file, bad symlink, output inside input. */
+  INPUT: 3,
+  /** Interrupted by Ctrl-C (SIGINT) or SIGTERM; nothing was changed. */
+  INTERRUPTED: 130,
+} as const
+
+export function exitCodeFor(code: ErrorCode | undefined): number {
+  switch (code) {
+    case 'ERR_CONFIG_INVALID':
+    case 'ERR_CONFIG_LOAD':
+      return EXIT.USAGE
+    case 'ERR_INPUT_MISSING':
+    case 'ERR_INPUT_NOT_DIRECTORY':
+    case 'ERR_INPUT_EMPTY':
+    case 'ERR_OUTPUT_INSIDE_INPUT':
+    case 'ERR_FILE_UNREADABLE':
+    case 'ERR_SYMLINK_OUTSIDE_ROOT':
+    case 'ERR_SYMLINK_LOOP':
+      return EXIT.INPUT
+    case 'ERR_ABORTED':
+      return EXIT.INTERRUPTED
+    default:
+      return EXIT.INTERNAL
+  }
+}

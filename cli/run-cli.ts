@@ -1,0 +1,79 @@
+import { Command, CommanderError, Option } from 'commander'
+import { P2pcdnError, PROFILES } from '../src/index.js'
+import { EXIT, exitCodeFor } from './exit-codes.js'
+
+let debug = false
+
+/** Prints an error without a stack (with `--debug`, with it) and sets the exit code. */
+export function handleCliError(err: unknown): void {
+  if (err instanceof CommanderError) {
+    // Commander has already printed its message (or the help text).
+    process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE
+    return
+  }
+  const known = err instanceof P2pcdnError
+  const message = err instanceof Error ? err.message : String(err)
+  process.stderr.write(`p2pcdn: ${message}\n`)
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`)
+  else if (!known) process.stderr.write('Run again with --debug to see the stack trace.\n')
+  process.exitCode = exitCodeFor(known ? err.code : undefined)
+}
+
+const profileOption = () =>
+  new Option('--profile <name>', 'UnixFS CID profile (IPIP-499)').choices(PROFILES as unknown as string[])
+
+/** Builds the command-line program. Commands are loaded when they run. */
+export function createProgram(): Command {
+  const program = new Command('p2pcdn')
+    .description('Deliver a website through a peer-to-peer CDN on IPFS.')
+    .version(process.env.npm_package_version ?? '0.1.0', '-v, --version')
+    .option('--debug', 'print stack traces on errors')
+    .showHelpAfterError()
+    .exitOverride()
+    .hook('preAction', (cmd) => {
+      debug = cmd.opts().debug === true
+    })
+
+  program
+    .command('publish')
+    .description('Import a site folder into IPFS and write its P2P variant, a CAR and a manifest')
+    .argument('[dir]', 'the site folder, e.g. ./dist (or `dir` in the config file)')
+    .option('-o, --out <dir>', 'output folder (default: <dir>-p2p beside the input)')
+    .option('--in-place', 'replace the input folder with the P2P variant')
+    .option('--origin <url...>', "the site's own origin(s), e.g. https://www.example.com")
+    .addOption(profileOption())
+    .option(
+      '-c, --config <file>',
+      'config file (default: p2pcdn.config.{ts,mjs,js,json} in the working folder)',
+    )
+    .option('--include <glob...>', 'glob patterns of the files that are assets (default: all)')
+    .option('--exclude <glob...>', 'glob patterns of files that are not assets (still copied)')
+    .option('--dotfiles', 'treat dotfiles as assets, like `ipfs add --hidden`')
+    .option('--cache-dir <dir>', 'block cache folder (default: ~/.cache/p2pcdn)')
+    .option('--no-cache', 'use a throw-away block cache')
+    .option('--json', 'print the result as one JSON object on stdout')
+    .option('--dry-run', 'compute CIDs and report, write nothing')
+    .option('--no-progress', 'no progress bar on stderr')
+    .action(async (dir: string | undefined, flags: Record<string, unknown>, cmd: Command) => {
+      const { runPublish } = await import('./commands/publish.js')
+      await runPublish(dir, flags, cmd)
+    })
+
+  program
+    .command('cid')
+    .description('Print the CID that `ipfs add -r --only-hash -Q` gives for a file or folder')
+    .argument('<path>', 'a file or folder')
+    .addOption(profileOption().default('unixfs-v1-2025'))
+    .option('--hidden', 'include dotfiles in folders, like `ipfs add --hidden`')
+    .action(async (target: string, flags: { profile: string; hidden?: boolean }) => {
+      const { runCid } = await import('./commands/cid.js')
+      await runCid(target, flags)
+    })
+
+  return program
+}
+
+/** Runs the CLI with `argv` (as `process.argv`). Rejects on errors; see {@link handleCliError}. */
+export async function runCli(argv: string[]): Promise<void> {
+  await createProgram().parseAsync(argv)
+}

@@ -1,0 +1,121 @@
+import { createWriteStream } from 'node:fs'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { CarWriter } from '@ipld/car/writer'
+import * as dagPb from '@ipld/dag-pb'
+import type { Blockstore } from 'interface-blockstore'
+import type { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { CustomProgressEvent } from 'progress-events'
+import { CODEC_DAG_PB } from '../constants.js'
+import type { PublishProgressEvents } from '../progress.js'
+
+/** A block that is missing from the store or whose bytes do not hash to its CID. */
+export class BadBlockError extends Error {
+  override readonly name = 'BadBlockError'
+  constructor(
+    readonly cid: CID,
+    readonly reason: 'missing' | 'mismatch',
+  ) {
+    super(
+      `block ${cid} is ${reason === 'missing' ? 'missing from the block store' : 'damaged (its bytes do not match its CID)'}`,
+    )
+  }
+}
+
+export interface WriteCarOptions {
+  signal?: AbortSignal
+  onProgress?: (event: PublishProgressEvents) => void
+}
+
+export interface WriteCarResult {
+  blocks: number
+  /** Size of the CAR file in bytes. */
+  bytes: number
+}
+
+async function readBlock(
+  blockstore: Pick<Blockstore, 'get'>,
+  cid: CID,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = []
+  try {
+    for await (const chunk of blockstore.get(cid, { signal })) chunks.push(chunk)
+  } catch (cause) {
+    if ((cause as { name?: string }).name === 'NotFoundError') throw new BadBlockError(cid, 'missing')
+    throw cause
+  }
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks)
+}
+
+/**
+ * Yields the DAG under `root` in depth-first, pre-order link order (the order
+ * of the trustless gateway's `dfs` CAR responses), each block once, after
+ * checking that its bytes hash to its CID.
+ */
+export async function* walkDag(
+  root: CID,
+  blockstore: Pick<Blockstore, 'get'>,
+  signal?: AbortSignal,
+): AsyncGenerator<{ cid: CID; bytes: Uint8Array }> {
+  const seen = new Set<string>()
+  const stack: CID[] = [root]
+  while (stack.length > 0) {
+    signal?.throwIfAborted()
+    const cid = stack.pop() as CID
+    const key = cid.multihash.bytes.toString()
+    if (seen.has(key)) continue
+    seen.add(key)
+    const bytes = await readBlock(blockstore, cid, signal)
+    if (cid.multihash.code !== sha256.code)
+      throw new Error(`unsupported hash 0x${cid.multihash.code.toString(16)} in ${cid}`)
+    const digest = await sha256.digest(bytes)
+    if (Buffer.compare(digest.digest, cid.multihash.digest) !== 0) throw new BadBlockError(cid, 'mismatch')
+    yield { cid, bytes }
+    if (cid.code === CODEC_DAG_PB) {
+      const links = dagPb.decode(bytes).Links
+      for (let i = links.length - 1; i >= 0; i--) stack.push((links[i] as dagPb.PBLink).Hash)
+    }
+  }
+}
+
+/**
+ * Streams the DAG under `root` into a CARv1 file whose single root is `root`.
+ * Deterministic: the same DAG always gives the same bytes. Throws
+ * {@link BadBlockError} when a block is missing or damaged.
+ */
+export async function writeCar(
+  root: CID,
+  blockstore: Pick<Blockstore, 'get'>,
+  file: string,
+  options: WriteCarOptions = {},
+): Promise<WriteCarResult> {
+  const { writer, out } = CarWriter.create([root])
+  let bytes = 0
+  const sink = pipeline(
+    Readable.from(out),
+    async function* (source: AsyncIterable<Uint8Array>) {
+      for await (const chunk of source) {
+        bytes += chunk.length
+        yield chunk
+      }
+    },
+    createWriteStream(file),
+  )
+  // Settles only if the file cannot be written, so a put never waits on a dead sink.
+  const sinkFailure = sink.then(() => new Promise<never>(() => {}))
+  sinkFailure.catch(() => {})
+  let blocks = 0
+  try {
+    for await (const block of walkDag(root, blockstore, options.signal)) {
+      await Promise.race([writer.put(block), sinkFailure])
+      blocks++
+      options.onProgress?.(new CustomProgressEvent('p2pcdn:car:block', { bytes: block.bytes.length }))
+    }
+  } finally {
+    await writer.close()
+    await sink
+  }
+  return { blocks, bytes }
+}

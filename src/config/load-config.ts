@@ -1,0 +1,80 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { CONFIG_FILES } from '../constants.js'
+import { errors, P2pcdnError } from '../errors.js'
+import { OPTION_KEYS, type P2pcdnOptions } from '../options.js'
+
+export interface LoadedConfig {
+  /** The options the file exports, with `cwd` set to the file's folder. */
+  config: P2pcdnOptions
+  /** The file they came from; `undefined` when there was none. */
+  file: string | undefined
+}
+
+export interface LoadConfigOptions {
+  /** Where to look for `p2pcdn.config.{ts,mjs,js,json}`. @default process.cwd() */
+  cwd?: string
+  /** An explicit config file (`--config`); it must exist. */
+  file?: string
+}
+
+async function importModule(file: string): Promise<unknown> {
+  if (file.endsWith('.json')) return JSON.parse(await fs.readFile(file, 'utf8'))
+  if (file.endsWith('.ts') || file.endsWith('.mts') || file.endsWith('.cts')) {
+    const { createJiti } = await import('jiti')
+    const jiti = createJiti(import.meta.url, { moduleCache: false })
+    return jiti.import(file, { default: true })
+  }
+  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
+  return mod.default ?? mod
+}
+
+/**
+ * Finds and loads the config file. Relative paths in it are resolved against
+ * the file's own folder. Throws `ERR_CONFIG_LOAD` when the file cannot be read
+ * or run, and `ERR_CONFIG_INVALID` naming any unknown option.
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const cwd = path.resolve(options.cwd ?? process.cwd())
+  let file: string | undefined
+  if (options.file !== undefined) {
+    file = path.resolve(cwd, options.file)
+    try {
+      await fs.access(file)
+    } catch {
+      throw errors.configMissing(file)
+    }
+  } else {
+    for (const name of CONFIG_FILES) {
+      const candidate = path.join(cwd, name)
+      try {
+        await fs.access(candidate)
+        file = candidate
+        break
+      } catch {}
+    }
+  }
+  if (file === undefined) return { config: {}, file: undefined }
+
+  let value: unknown
+  try {
+    value = await importModule(file)
+  } catch (cause) {
+    throw errors.configLoad(file, cause)
+  }
+  if (typeof value === 'function') value = await (value as () => unknown)()
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new P2pcdnError(
+      'ERR_CONFIG_INVALID',
+      `The config file ${file} must export an object (use \`export default defineConfig({ … })\`), got: ${Array.isArray(value) ? 'an array' : typeof value}.`,
+    )
+  }
+  for (const key of Object.keys(value)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(key)) throw errors.unknownOption(key, file, OPTION_KEYS)
+  }
+  const config = { ...(value as P2pcdnOptions) }
+  const base = path.dirname(file)
+  config.cwd = typeof config.cwd === 'string' ? path.resolve(base, config.cwd) : base
+  return { config, file }
+}

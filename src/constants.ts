@@ -1,0 +1,53 @@
+/**
+ * Fixed constants, each with the spec it follows.
+ */
+
+/**
+ * CID profiles from IPIP-499 ("UnixFS CID profiles"), implemented by
+ * ipfs-unixfs-importer's `profile` option.
+ *
+ * - `unixfs-v1-2025`: CIDv1, raw leaves, 1 MiB chunks, 1024 links per node,
+ *   HAMT sharding decided by the directory block's byte size (256 KiB).
+ * - `unixfs-v0-2015`: what a plain `ipfs add` gives: CIDv0, dag-pb leaves,
+ *   256 KiB chunks, 174 links per node, sharding decided by link bytes.
+ *
+ * @see https://github.com/ipfs/specs/pull/499
+ */
+export const PROFILES = ['unixfs-v1-2025', 'unixfs-v0-2015'] as const
+
+/** A CID profile name, see {@link PROFILES}. */
+export type ProfileName = (typeof PROFILES)[number]
+
+/** The profile used when none is given. */
+export const DEFAULT_PROFILE: ProfileName = 'unixfs-v1-2025'
+
+/** Version of `p2pcdn-manifest.json`; bumped on any incompatible change to its schema. */
+export const MANIFEST_SCHEMA_VERSION = 1
+
+/** File names that publish writes at the root of its output, and that a scan never treats as assets. */
+export const MANIFEST_FILE = 'p2pcdn-manifest.json'
+export const CAR_FILE = 'p2pcdn.car'
+export const OWN_OUTPUT_FILES: readonly string[] = [MANIFEST_FILE, CAR_FILE]
+
+/** Config file names looked up, in this order, in the working directory. */
+export const CONFIG_FILES = [
+  'p2pcdn.config.ts',
+  'p2pcdn.config.mjs',
+  'p2pcdn.config.js',
+  'p2pcdn.config.json',
+] as const
+
+/** Suffix of the default output folder: `<dir>-p2p` beside the input. */
+export const DEFAULT_OUT_SUFFIX = '-p2p'
+
+/** Prefix of the temporary sibling folders publish builds its output in. */
+export const TEMP_PREFIX = '.p2pcdn-tmp-'
+/** Prefix of the previous output kept for the instant of the swap. */
+export const OLD_PREFIX = '.p2pcdn-old-'
+
+/** Content type written in the manifest when the extension is unknown. */
+export const FALLBACK_CONTENT_TYPE = 'application/octet-stream'
+
+/** Multicodec codes used when walking a UnixFS DAG (multicodec table). */
+export const CODEC_DAG_PB = 0x70
+export const CODEC_RAW = 0x55

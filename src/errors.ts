@@ -1,0 +1,101 @@
+/**
+ * One error class with stable codes; every message names the file, option or
+ * host, the value received, and what to do.
+ */
+
+export type ErrorCode =
+  | 'ERR_CONFIG_INVALID'
+  | 'ERR_CONFIG_LOAD'
+  | 'ERR_INPUT_MISSING'
+  | 'ERR_INPUT_NOT_DIRECTORY'
+  | 'ERR_INPUT_EMPTY'
+  | 'ERR_OUTPUT_INSIDE_INPUT'
+  | 'ERR_FILE_UNREADABLE'
+  | 'ERR_SYMLINK_OUTSIDE_ROOT'
+  | 'ERR_SYMLINK_LOOP'
+  | 'ERR_CACHE'
+  | 'ERR_ABORTED'
+
+export class P2pcdnError extends Error {
+  override readonly name = 'P2pcdnError'
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}
+
+const show = (value: unknown): string => {
+  if (typeof value === 'string') return JSON.stringify(value)
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
+  }
+}
+
+/** Message builders, kept together so the wording stays consistent. */
+export const errors = {
+  optionInvalid: (option: string, value: unknown, fix: string) =>
+    new P2pcdnError('ERR_CONFIG_INVALID', `The \`${option}\` option ${fix}, got: ${show(value)}.`),
+  unknownOption: (option: string, source: string, known: readonly string[]) =>
+    new P2pcdnError(
+      'ERR_CONFIG_INVALID',
+      `Unknown option \`${option}\` in ${source}. Known options: ${known.join(', ')}.`,
+    ),
+  configLoad: (file: string, cause: unknown) =>
+    new P2pcdnError(
+      'ERR_CONFIG_LOAD',
+      `Could not load the config file ${file}: ${cause instanceof Error ? cause.message : String(cause)}. Fix the file, or pass another one with --config.`,
+      { cause },
+    ),
+  configMissing: (file: string) =>
+    new P2pcdnError('ERR_CONFIG_LOAD', `The config file ${file} does not exist. Check the --config path.`),
+  inputMissing: (dir: string) =>
+    new P2pcdnError(
+      'ERR_INPUT_MISSING',
+      `The input folder ${dir} does not exist. Pass the folder your site build writes to, e.g. ./dist.`,
+    ),
+  inputNotDirectory: (dir: string) =>
+    new P2pcdnError(
+      'ERR_INPUT_NOT_DIRECTORY',
+      `The input ${dir} is a file, not a folder. Pass the folder that holds the site, e.g. ./dist.`,
+    ),
+  inputEmpty: (dir: string) =>
+    new P2pcdnError(
+      'ERR_INPUT_EMPTY',
+      `The input folder ${dir} holds no files to publish (after include/exclude patterns and dotfile rules). Build the site first, or check the \`include\`, \`exclude\` and \`dotfiles\` options.`,
+    ),
+  outputInsideInput: (out: string, dir: string) =>
+    new P2pcdnError(
+      'ERR_OUTPUT_INSIDE_INPUT',
+      `The output folder ${out} is inside the input folder ${dir}, so it would be published into itself. Choose an output folder outside the input, or use --in-place.`,
+    ),
+  inputInsideOutput: (out: string, dir: string) =>
+    new P2pcdnError(
+      'ERR_OUTPUT_INSIDE_INPUT',
+      `The output folder ${out} contains the input folder ${dir}; replacing it would delete the input. Choose an output folder beside the input, or use --in-place.`,
+    ),
+  unreadable: (file: string, cause: unknown) =>
+    new P2pcdnError(
+      'ERR_FILE_UNREADABLE',
+      `Cannot read ${file}: ${(cause as NodeJS.ErrnoException)?.code ?? String(cause)}. Fix its permissions (e.g. chmod a+r) or exclude it with the \`exclude\` option.`,
+      { cause },
+    ),
+  symlinkOutside: (link: string, target: string, root: string) =>
+    new P2pcdnError(
+      'ERR_SYMLINK_OUTSIDE_ROOT',
+      `The symlink ${link} points to ${target}, outside the site folder ${root}. Copy the file into the site, or exclude the link with the \`exclude\` option.`,
+    ),
+  symlinkLoop: (link: string) =>
+    new P2pcdnError(
+      'ERR_SYMLINK_LOOP',
+      `The symlink ${link} is part of a loop (it resolves to itself). Remove the loop, or exclude the link with the \`exclude\` option.`,
+    ),
+  aborted: () =>
+    new P2pcdnError(
+      'ERR_ABORTED',
+      'Publish was interrupted; the input and any earlier output are unchanged.',
+    ),
+}

@@ -1,0 +1,147 @@
+import { createHash, randomBytes } from 'node:crypto'
+import fs from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { FsBlockstore } from 'blockstore-fs'
+import type { Blockstore } from 'interface-blockstore'
+import { CID } from 'multiformats/cid'
+import type { ProfileName } from '../constants.js'
+import { P2pcdnError } from '../errors.js'
+
+/** What the cache remembers about one imported file. */
+export interface CacheEntry {
+  /** File size and modification time (whole ms) when it was imported: the key's fingerprint. */
+  size: number
+  mtimeMs: number
+  cid: string
+  dagSize: string
+  integrity: string
+}
+
+const INDEX_VERSION = 1
+
+interface IndexFile {
+  version: number
+  dir: string
+  profile: ProfileName
+  entries: Record<string, CacheEntry>
+}
+
+/**
+ * A persistent block store plus an index of the files already imported from
+ * one site folder under one profile. An index entry is only used when the file's
+ * size and mtime still match and its root block is present; every block is
+ * hashed again when it is read into the CAR, so a damaged cache is caught and
+ * repaired (see `publish`), never trusted blindly.
+ */
+export interface BlockCache {
+  blockstore: Pick<Blockstore, 'put' | 'get' | 'has' | 'delete'>
+  /** The remembered entry for `relPath`, if its fingerprint still matches. */
+  lookup(relPath: string, size: number, mtimeMs: number): CacheEntry | undefined
+  /** Remembers a freshly imported file for the next run. */
+  record(relPath: string, entry: CacheEntry): void
+  /** Forgets every entry (after damage was found). */
+  forgetAll(): void
+  /** Writes the index (temporary file, then rename). A no-op for throw-away caches. */
+  save(): Promise<void>
+  /** Closes the store; removes it when it was a throw-away one. */
+  close(): Promise<void>
+}
+
+export interface OpenBlockCacheOptions {
+  /** Cache folder, or `false` for a throw-away store removed on close. */
+  cacheDir: string | false
+  /** The site folder, as an absolute path (the index is per folder and profile). */
+  dir: string
+  profile: ProfileName
+  /** Read the cache but write nothing: blocks are discarded, the index is not saved. */
+  readOnly?: boolean
+}
+
+class DiscardingBlockstore {
+  constructor(private readonly inner: Pick<Blockstore, 'get' | 'has'>) {}
+  async put(cid: CID): Promise<CID> {
+    return cid
+  }
+  get(cid: CID, options?: { signal?: AbortSignal }) {
+    return this.inner.get(cid, options)
+  }
+  has(cid: CID, options?: { signal?: AbortSignal }) {
+    return this.inner.has(cid, options)
+  }
+  async delete(): Promise<void> {}
+}
+
+function indexPath(cacheDir: string, dir: string, profile: ProfileName): string {
+  const key = createHash('sha256').update(`${dir}\0${profile}`).digest('hex').slice(0, 32)
+  return path.join(cacheDir, 'index', `${key}.json`)
+}
+
+async function readIndex(file: string, dir: string, profile: ProfileName): Promise<Map<string, CacheEntry>> {
+  let parsed: IndexFile
+  try {
+    parsed = JSON.parse(await fs.readFile(file, 'utf8')) as IndexFile
+  } catch {
+    // No index yet, or an unreadable one: start afresh rather than trust it.
+    return new Map()
+  }
+  if (parsed?.version !== INDEX_VERSION || parsed.dir !== dir || parsed.profile !== profile) return new Map()
+  return new Map(Object.entries(parsed.entries ?? {}))
+}
+
+/** Opens (creating if needed) the block cache for one site folder. */
+export async function openBlockCache(options: OpenBlockCacheOptions): Promise<BlockCache> {
+  const { dir, profile } = options
+  const throwAway = options.cacheDir === false
+  const root =
+    options.cacheDir === false ? await fs.mkdtemp(path.join(tmpdir(), 'p2pcdn-blocks-')) : options.cacheDir
+  try {
+    await fs.mkdir(path.join(root, 'index'), { recursive: true })
+  } catch (cause) {
+    throw new P2pcdnError(
+      'ERR_CACHE',
+      `Cannot create the cache folder ${root}: ${(cause as NodeJS.ErrnoException).code}. Pass a writable folder with --cache-dir, or --no-cache.`,
+      { cause },
+    )
+  }
+  const fsStore = new FsBlockstore(path.join(root, 'blocks'))
+  await fsStore.open()
+  const file = indexPath(root, dir, profile)
+  const entries = throwAway ? new Map<string, CacheEntry>() : await readIndex(file, dir, profile)
+  const readOnly = options.readOnly === true
+
+  return {
+    blockstore: readOnly ? new DiscardingBlockstore(fsStore) : fsStore,
+    lookup(relPath, size, mtimeMs) {
+      const entry = entries.get(relPath)
+      if (entry === undefined || entry.size !== size || entry.mtimeMs !== mtimeMs) return undefined
+      return entry
+    },
+    record(relPath, entry) {
+      entries.set(relPath, entry)
+    },
+    forgetAll() {
+      entries.clear()
+    },
+    async save() {
+      if (throwAway || readOnly) return
+      const body: IndexFile = { version: INDEX_VERSION, dir, profile, entries: Object.fromEntries(entries) }
+      const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`
+      await fs.writeFile(tmp, JSON.stringify(body))
+      await fs.rename(tmp, file)
+    },
+    async close() {
+      await fsStore.close()
+      if (throwAway) await fs.rm(root, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Parses a CID kept in the cache index; `undefined` when it is not one. */
+export function parseCachedCid(text: string): CID | undefined {
+  try {
+    return CID.parse(text)
+  } catch {
+    return undefined
+  }
+}

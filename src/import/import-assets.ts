@@ -1,0 +1,208 @@
+import { createHash, type Hash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import fs from 'node:fs/promises'
+import { type ImportCandidate, type ImporterOptions, importer } from 'ipfs-unixfs-importer'
+import type { CID } from 'multiformats/cid'
+import { CustomProgressEvent } from 'progress-events'
+import { CODEC_RAW, type ProfileName } from '../constants.js'
+import { errors, P2pcdnError } from '../errors.js'
+import type { PublishProgressEvents } from '../progress.js'
+import type { Warning } from '../warnings.js'
+import type { BlockCache } from './block-cache.js'
+import { parseCachedCid } from './block-cache.js'
+import { importerOptions } from './importer-options.js'
+
+const SHA2_256 = 0x12
+/** Files up to this size are read whole; larger ones are streamed. */
+const READ_WHOLE_LIMIT = 1 << 20
+
+/** A file to import: where it sits in the site, and where its bytes are. */
+export interface AssetSource {
+  path: string
+  source: string
+}
+
+/** One asset once its content is in the block store. */
+export interface ImportedAsset {
+  path: string
+  cid: CID
+  /** Cumulative size of the file's DAG (the Tsize of a link to it). */
+  dagSize: bigint
+  /** Content size in bytes. */
+  size: number
+  /** SHA-256 of the content, in Subresource Integrity form (`sha256-…`). */
+  integrity: string
+  /** True when the cache already held it and nothing was read or imported. */
+  cached: boolean
+}
+
+export interface ImportAssetsOptions {
+  profile: ProfileName
+  cache: BlockCache
+  signal?: AbortSignal
+  onProgress?: (event: PublishProgressEvents) => void
+  /** Ignore the cache index (after damage was found): import everything again. */
+  noCacheHits?: boolean
+}
+
+export interface ImportAssetsResult {
+  assets: ImportedAsset[]
+  /** How many files were read and imported in this run. */
+  imported: number
+  /** How many came from the cache. */
+  cached: number
+  warnings: Warning[]
+}
+
+const toIntegrity = (digest: Uint8Array) => `sha256-${Buffer.from(digest).toString('base64')}`
+
+/** When the CID is a raw block hashed with SHA-256, its digest is the content's SHA-256. */
+function integrityFromCid(cid: CID): string | undefined {
+  return cid.code === CODEC_RAW && cid.multihash.code === SHA2_256
+    ? toIntegrity(cid.multihash.digest)
+    : undefined
+}
+
+interface Pending {
+  asset: AssetSource
+  size: number
+  mtimeMs: number
+  hash?: Hash
+  read: number
+}
+
+async function* streamWithHash(pending: Pending): AsyncGenerator<Uint8Array> {
+  for await (const chunk of createReadStream(pending.asset.source, { highWaterMark: READ_WHOLE_LIMIT })) {
+    pending.hash?.update(chunk as Buffer)
+    pending.read += (chunk as Buffer).length
+    yield chunk as Buffer
+  }
+}
+
+/**
+ * Imports every asset into UnixFS blocks under the profile, reusing the cache
+ * for files whose size and mtime are unchanged and whose root block is present.
+ * Results keep the input order.
+ */
+export async function importAssets(
+  assets: readonly AssetSource[],
+  options: ImportAssetsOptions,
+): Promise<ImportAssetsResult> {
+  const { cache, signal, onProgress, profile } = options
+  const results: (ImportedAsset | undefined)[] = new Array(assets.length)
+  const pending: Pending[] = []
+  let cachedCount = 0
+
+  for (const [index, asset] of assets.entries()) {
+    signal?.throwIfAborted()
+    let stat: { size: number; mtimeMs: number }
+    try {
+      stat = await fs.stat(asset.source)
+    } catch (cause) {
+      throw errors.unreadable(asset.source, cause)
+    }
+    // Whole milliseconds: what survives a copy that keeps timestamps (publish --in-place).
+    const { size } = stat
+    const mtimeMs = Math.floor(stat.mtimeMs)
+    const hit = options.noCacheHits ? undefined : cache.lookup(asset.path, size, mtimeMs)
+    const cid = hit === undefined ? undefined : parseCachedCid(hit.cid)
+    if (hit !== undefined && cid !== undefined && (await cache.blockstore.has(cid))) {
+      results[index] = {
+        path: asset.path,
+        cid,
+        dagSize: BigInt(hit.dagSize),
+        size,
+        integrity: hit.integrity,
+        cached: true,
+      }
+      cachedCount++
+      onProgress?.(
+        new CustomProgressEvent('p2pcdn:import:file', { path: asset.path, bytes: size, cached: true }),
+      )
+      continue
+    }
+    pending[index] = { asset, size, mtimeMs, read: 0 }
+  }
+
+  // A raw single-block file's CID already carries its SHA-256; hash the rest while reading.
+  const cidIsContentHash = (size: number) => profile === 'unixfs-v1-2025' && size <= READ_WHOLE_LIMIT
+
+  async function* candidates(): AsyncGenerator<ImportCandidate> {
+    for (const [index, item] of pending.entries()) {
+      if (item === undefined) continue
+      signal?.throwIfAborted()
+      if (!cidIsContentHash(item.size)) item.hash = createHash('sha256')
+      if (item.size <= READ_WHOLE_LIMIT) {
+        let bytes: Buffer
+        try {
+          bytes = await fs.readFile(item.asset.source)
+        } catch (cause) {
+          throw errors.unreadable(item.asset.source, cause)
+        }
+        item.hash?.update(bytes)
+        item.read = bytes.length
+        yield { path: String(index), content: bytes }
+      } else {
+        yield { path: String(index), content: streamWithHash(item) }
+      }
+    }
+  }
+
+  const passThrough: NonNullable<ImporterOptions['treeBuilder']> = async function* (source) {
+    yield* source
+  }
+
+  let imported = 0
+  try {
+    for await (const entry of importer(
+      candidates(),
+      cache.blockstore,
+      importerOptions(profile, { treeBuilder: passThrough, signal } as ImporterOptions),
+    )) {
+      const index = Number(entry.path)
+      const item = pending[index]
+      if (item === undefined) continue
+      if (item.read !== item.size) {
+        throw new P2pcdnError(
+          'ERR_FILE_UNREADABLE',
+          `${item.asset.source} changed while it was being published (${item.size} bytes at the scan, ${item.read} read). Publish again once the build has finished writing.`,
+        )
+      }
+      const integrity = item.hash ? toIntegrity(item.hash.digest()) : integrityFromCid(entry.cid)
+      if (integrity === undefined) throw new Error(`no integrity for ${item.asset.path}`)
+      const result: ImportedAsset = {
+        path: item.asset.path,
+        cid: entry.cid,
+        dagSize: entry.size,
+        size: item.size,
+        integrity,
+        cached: false,
+      }
+      results[index] = result
+      cache.record(item.asset.path, {
+        size: item.size,
+        mtimeMs: item.mtimeMs,
+        cid: entry.cid.toString(),
+        dagSize: entry.size.toString(),
+        integrity,
+      })
+      imported++
+      onProgress?.(
+        new CustomProgressEvent('p2pcdn:import:file', {
+          path: item.asset.path,
+          bytes: item.size,
+          cached: false,
+        }),
+      )
+    }
+  } catch (cause) {
+    const err = cause as NodeJS.ErrnoException
+    if (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EISDIR') {
+      throw errors.unreadable(err.path ?? 'a site file', cause)
+    }
+    throw cause
+  }
+  signal?.throwIfAborted()
+
+  return { assets: results as ImportedAsset[], imported, cached: cachedCount, warnings: [] }
+}

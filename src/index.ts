@@ -1,0 +1,23 @@
+/**
+ * p2pcdn: deliver a website's static assets through a peer-to-peer CDN on IPFS.
+ *
+ * @packageDocumentation
+ */
+export { BadBlockError, type WriteCarResult, walkDag, writeCar } from './car/write-car.js'
+export { type LoadedConfig, loadConfig } from './config/load-config.js'
+export { DEFAULT_PROFILE, MANIFEST_SCHEMA_VERSION, PROFILES, type ProfileName } from './constants.js'
+export { type ErrorCode, P2pcdnError } from './errors.js'
+export { type CidOfPathOptions, cidOfPath } from './import/cid-of-path.js'
+export { type ImportAssetsResult, type ImportedAsset, importAssets } from './import/import-assets.js'
+export { buildSiteRoot, type SiteEntry } from './import/site-root.js'
+export {
+  contentTypeOf,
+  type Manifest,
+  type ManifestAsset,
+  serialiseManifest,
+} from './manifest/write-manifest.js'
+export { defineConfig, type P2pcdnOptions, type ResolvedOptions, resolveOptions } from './options.js'
+export type { PublishProgressDetails, PublishProgressEvents } from './progress.js'
+export { type PublishResult, publish } from './publish.js'
+export { type ScannedAsset, type ScanResult, scanSite } from './scan/scan-site.js'
+export type { Warning } from './warnings.js'

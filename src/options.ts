@@ -1,0 +1,254 @@
+import { homedir } from 'node:os'
+import path from 'node:path'
+import type { ProgressOptions } from 'progress-events'
+import { DEFAULT_OUT_SUFFIX, DEFAULT_PROFILE, PROFILES, type ProfileName } from './constants.js'
+import { errors } from './errors.js'
+import type { PublishProgressEvents } from './progress.js'
+
+/**
+ * Options shared by the CLI, the config file, the library and the bundler
+ * plugins. Every field is optional; {@link resolveOptions} fills defaults.
+ */
+export interface P2pcdnOptions extends ProgressOptions<PublishProgressEvents> {
+  /** The site folder to publish (a build output such as `./dist`). Relative to `cwd`. */
+  dir?: string
+  /**
+   * Where the P2P variant of the site is written.
+   * @default `<dir>-p2p`, beside the input folder
+   */
+  out?: string
+  /**
+   * Replace the input folder with the P2P variant instead of writing `out`.
+   * @default false
+   */
+  inPlace?: boolean
+  /**
+   * The site's own origins (absolute http(s) URLs), e.g. the site and its CDN host.
+   * Absolute links to these count as links to the site's own files.
+   * @default []
+   */
+  origin?: string | string[]
+  /**
+   * The UnixFS CID profile (IPIP-499).
+   * @default 'unixfs-v1-2025'
+   */
+  profile?: ProfileName
+  /**
+   * Glob patterns (globby syntax, relative to `dir`) of the files that are assets.
+   * @default ['**']
+   */
+  include?: string[]
+  /**
+   * Glob patterns of files that are not assets. They are still copied to the output.
+   * @default []
+   */
+  exclude?: string[]
+  /**
+   * Treat dotfiles (`.well-known/…`, `.htaccess`) as assets, like `ipfs add -r --hidden`.
+   * They are copied to the output either way.
+   * @default false
+   */
+  dotfiles?: boolean
+  /**
+   * Folder of the persistent block cache, or `false` to use a throw-away one.
+   * @default `$XDG_CACHE_HOME/p2pcdn`, else `~/.cache/p2pcdn`
+   */
+  cacheDir?: string | false
+  /**
+   * Compute everything, write nothing: no output, no CAR, no cache.
+   * @default false
+   */
+  dryRun?: boolean
+  /**
+   * Folder that relative paths are resolved against.
+   * @default process.cwd()
+   */
+  cwd?: string
+  /** Stops the run; the input and any earlier output stay as they were. */
+  signal?: AbortSignal
+}
+
+/** {@link P2pcdnOptions} with every default filled in and every path absolute. */
+export interface ResolvedOptions {
+  dir: string
+  out: string
+  inPlace: boolean
+  origins: string[]
+  profile: ProfileName
+  include: string[]
+  exclude: string[]
+  dotfiles: boolean
+  cacheDir: string | false
+  dryRun: boolean
+  cwd: string
+  signal: AbortSignal | undefined
+  onProgress: P2pcdnOptions['onProgress']
+}
+
+/** Keys a config file may set; anything else is a typo worth reporting. */
+export const OPTION_KEYS = [
+  'dir',
+  'out',
+  'inPlace',
+  'origin',
+  'profile',
+  'include',
+  'exclude',
+  'dotfiles',
+  'cacheDir',
+  'dryRun',
+  'cwd',
+  'signal',
+  'onProgress',
+] as const satisfies readonly (keyof P2pcdnOptions)[]
+
+/**
+ * Types a config file's default export; returns it unchanged.
+ *
+ * @example
+ * ```ts
+ * // p2pcdn.config.ts
+ * import { defineConfig } from 'p2pcdn'
+ * export default defineConfig({ dir: 'dist', origin: 'https://www.example.com' })
+ * ```
+ */
+export function defineConfig(config: P2pcdnOptions): P2pcdnOptions {
+  return config
+}
+
+/** The default block cache folder, following the XDG base directory convention. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base =
+    env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)
+      ? env.XDG_CACHE_HOME
+      : path.join(homedir(), '.cache')
+  return path.join(base, 'p2pcdn')
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+function checkString(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw errors.optionInvalid(name, value, 'must be a non-empty path string, e.g. "dist"')
+  }
+  return value
+}
+
+function checkBoolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw errors.optionInvalid(name, value, 'must be true or false')
+  return value
+}
+
+function checkPatterns(name: string, value: unknown, fallback: string[]): string[] {
+  if (value === undefined) return fallback
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.some((p) => typeof p !== 'string' || p === '')) {
+    throw errors.optionInvalid(name, value, 'must be a list of glob patterns, e.g. ["**/*.map"]')
+  }
+  return list as string[]
+}
+
+/**
+ * Normalises one `origin` value to `scheme://host[:port]`.
+ * Throws a message that names the option and shows the fix.
+ */
+export function normaliseOrigin(value: unknown): string {
+  if (typeof value !== 'string') {
+    throw errors.optionInvalid(
+      'origin',
+      value,
+      'must be an absolute http(s) URL, e.g. "https://www.example.com"',
+    )
+  }
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    throw errors.optionInvalid(
+      'origin',
+      value,
+      `must be an absolute http(s) URL. Add the scheme, e.g. "https://${value.replace(/^\/+/, '')}"`,
+    )
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw errors.optionInvalid('origin', value, 'must use http: or https:, e.g. "https://www.example.com"')
+  }
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+    throw errors.optionInvalid('origin', value, `must be an origin without a path, e.g. "${url.origin}"`)
+  }
+  return url.origin
+}
+
+/**
+ * Validates options and fills in every default. Never mutates its input.
+ * Throws a `P2pcdnError` (`ERR_CONFIG_INVALID`) naming the option, the value
+ * received and the fix.
+ */
+export function resolveOptions(options: P2pcdnOptions): ResolvedOptions {
+  if (!isPlainObject(options as unknown)) {
+    throw errors.optionInvalid('options', options, 'must be an object')
+  }
+  for (const key of Object.keys(options)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(key))
+      throw errors.unknownOption(key, 'the options', OPTION_KEYS)
+  }
+  const cwd = path.resolve(checkString('cwd', options.cwd) ?? process.cwd())
+  const dirOption = checkString('dir', options.dir)
+  if (dirOption === undefined) {
+    throw errors.optionInvalid(
+      'dir',
+      undefined,
+      'is required: pass the site folder, e.g. `p2pcdn publish ./dist`',
+    )
+  }
+  const dir = path.resolve(cwd, dirOption)
+  const inPlace = checkBoolean('inPlace', options.inPlace, false)
+  const outOption = checkString('out', options.out)
+  if (inPlace && outOption !== undefined) {
+    throw errors.optionInvalid('out', outOption, 'cannot be combined with `inPlace`: choose one of them')
+  }
+  const out = inPlace ? dir : path.resolve(cwd, outOption ?? `${dir}${DEFAULT_OUT_SUFFIX}`)
+
+  const originList =
+    options.origin === undefined ? [] : Array.isArray(options.origin) ? options.origin : [options.origin]
+  const origins = [...new Set(originList.map(normaliseOrigin))]
+
+  const profile = options.profile ?? DEFAULT_PROFILE
+  if (!(PROFILES as readonly string[]).includes(profile)) {
+    throw errors.optionInvalid(
+      'profile',
+      profile,
+      `must be one of ${PROFILES.map((p) => `"${p}"`).join(', ')}`,
+    )
+  }
+
+  let cacheDir: string | false
+  if (options.cacheDir === false) cacheDir = false
+  else cacheDir = path.resolve(cwd, checkString('cacheDir', options.cacheDir) ?? defaultCacheDir())
+
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw errors.optionInvalid('signal', options.signal, 'must be an AbortSignal')
+  }
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw errors.optionInvalid('onProgress', options.onProgress, 'must be a function')
+  }
+
+  return {
+    dir,
+    out,
+    inPlace,
+    origins,
+    profile,
+    include: checkPatterns('include', options.include, ['**']),
+    exclude: checkPatterns('exclude', options.exclude, []),
+    dotfiles: checkBoolean('dotfiles', options.dotfiles, false),
+    cacheDir,
+    dryRun: checkBoolean('dryRun', options.dryRun, false),
+    cwd,
+    signal: options.signal,
+    onProgress: options.onProgress,
+  }
+}

@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto'
+import { constants } from 'node:fs'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { OLD_PREFIX, TEMP_PREFIX } from '../constants.js'
+
+/** A temporary sibling of the output folder, renamed into place at the end. */
+export interface Staging {
+  /** The temporary folder to build the output in. */
+  dir: string
+  /** Puts the staged folder in place of `out` (the earlier output is swapped out, then removed). */
+  commit(): Promise<void>
+  /** Removes the staged folder; the earlier output is untouched. */
+  discard(): Promise<void>
+}
+
+const exists = (p: string) =>
+  fs.lstat(p).then(
+    () => true,
+    () => false,
+  )
+
+const processAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+const ownerPid = (name: string, prefix: string) => Number(name.slice(prefix.length).split('-')[0])
+
+/**
+ * Repairs what an interrupted run (kill -9, power loss) left beside `out`:
+ * an earlier output swapped out but not yet replaced is put back; temporary
+ * folders of runs that are no longer alive are removed.
+ */
+export async function recoverInterrupted(out: string): Promise<void> {
+  const parent = path.dirname(out)
+  const base = path.basename(out)
+  const tempPrefix = `${TEMP_PREFIX}${base}-`
+  const oldPrefix = `${OLD_PREFIX}${base}-`
+  let names: string[]
+  try {
+    names = await fs.readdir(parent)
+  } catch {
+    return
+  }
+  for (const name of names.sort()) {
+    const full = path.join(parent, name)
+    if (name.startsWith(oldPrefix) && !processAlive(ownerPid(name, oldPrefix))) {
+      if (await exists(out)) await fs.rm(full, { recursive: true, force: true })
+      else await fs.rename(full, out)
+    } else if (name.startsWith(tempPrefix) && !processAlive(ownerPid(name, tempPrefix))) {
+      await fs.rm(full, { recursive: true, force: true })
+    }
+  }
+}
+
+/** Creates the temporary sibling folder that `out` will be built in. */
+export async function createStaging(out: string): Promise<Staging> {
+  const parent = path.dirname(out)
+  const base = path.basename(out)
+  await fs.mkdir(parent, { recursive: true })
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`
+  const dir = path.join(parent, `${TEMP_PREFIX}${base}-${tag}`)
+  await fs.mkdir(dir)
+  return {
+    dir,
+    async commit() {
+      if (await exists(out)) {
+        const old = path.join(parent, `${OLD_PREFIX}${base}-${tag}`)
+        await fs.rename(out, old)
+        await fs.rename(dir, out)
+        await fs.rm(old, { recursive: true, force: true })
+      } else {
+        await fs.rename(dir, out)
+      }
+    },
+    async discard() {
+      await fs.rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+async function eachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) await task(items[next++] as T)
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+}
+
+export interface CopyPlan {
+  /** Files whose bytes are copied (link targets already resolved), keeping their mtime. */
+  files: { path: string; source: string }[]
+  /** Symbolic links recreated as links with the same target text. */
+  links: { path: string; source: string }[]
+}
+
+/** Copies the site into the staging folder: folders first, then files and links. */
+export async function copyInto(target: string, plan: CopyPlan, signal?: AbortSignal): Promise<void> {
+  const dirs = new Set<string>()
+  for (const { path: p } of [...plan.files, ...plan.links]) dirs.add(path.posix.dirname(p))
+  for (const d of [...dirs].sort()) if (d !== '.') await fs.mkdir(path.join(target, d), { recursive: true })
+  await eachLimit(plan.files, 32, async ({ path: p, source }) => {
+    signal?.throwIfAborted()
+    const dest = path.join(target, p)
+    await fs.copyFile(source, dest, constants.COPYFILE_FICLONE)
+    const stat = await fs.stat(source)
+    await fs.utimes(dest, stat.atime, stat.mtime)
+  })
+  for (const { path: p, source } of plan.links) {
+    await fs.symlink(await fs.readlink(source), path.join(target, p))
+  }
+}

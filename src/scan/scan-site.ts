@@ -1,0 +1,197 @@
+import { constants } from 'node:fs'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { type GlobEntry, globby } from 'globby'
+import { OWN_OUTPUT_FILES } from '../constants.js'
+import { errors, P2pcdnError } from '../errors.js'
+import type { ResolvedOptions } from '../options.js'
+import type { Warning } from '../warnings.js'
+
+/** A file that will be published as an asset. */
+export interface ScannedAsset {
+  /** Path relative to the site folder, `/`-separated. */
+  path: string
+  /** Absolute path of the bytes to read (a symlink's target, once resolved). */
+  source: string
+  /** Size in bytes at scan time. */
+  size: number
+}
+
+/** A file or link that is copied to the output as it is, but is not an asset. */
+export interface CopiedEntry {
+  path: string
+  /** `link` entries are recreated as links with the same target text. */
+  kind: 'file' | 'link'
+}
+
+export interface ScanResult {
+  /** The assets, sorted by path. */
+  assets: ScannedAsset[]
+  /** Files the output keeps that are not assets (excluded, dotfiles, …), sorted by path. */
+  others: CopiedEntry[]
+  /** Total size of the assets. */
+  bytes: number
+  warnings: Warning[]
+}
+
+export type ScanOptions = Pick<ResolvedOptions, 'dir' | 'include' | 'exclude' | 'dotfiles' | 'signal'>
+
+const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)
+
+const isInside = (parent: string, child: string) => {
+  const rel = path.relative(parent, child)
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
+}
+
+function globError(dir: string, cause: unknown): P2pcdnError {
+  const err = cause as NodeJS.ErrnoException
+  if (err?.code === 'ELOOP') return errors.symlinkLoop(err.path ?? dir)
+  return errors.unreadable(err?.path ?? dir, cause)
+}
+
+/**
+ * Resolves one symlink met in the site and checks it: it must resolve (no
+ * loop), stay inside the site, and not point at one of its own ancestors.
+ */
+async function checkSymlink(
+  rootReal: string,
+  dir: string,
+  rel: string,
+): Promise<{ target: string; isDir: boolean }> {
+  const link = path.join(dir, rel)
+  let target: string
+  try {
+    target = await fs.realpath(link)
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code
+    if (code === 'ELOOP') throw errors.symlinkLoop(link)
+    if (code === 'ENOENT') {
+      throw new P2pcdnError(
+        'ERR_FILE_UNREADABLE',
+        `The symlink ${link} points to ${await fs.readlink(link).catch(() => '?')}, which does not exist. Fix or remove the link, or exclude it with the \`exclude\` option.`,
+      )
+    }
+    throw errors.unreadable(link, cause)
+  }
+  if (!isInside(rootReal, target)) throw errors.symlinkOutside(link, target, dir)
+  const stat = await fs.stat(target)
+  if (stat.isDirectory()) {
+    const parentReal = await fs.realpath(path.dirname(link))
+    if (isInside(target, parentReal)) throw errors.symlinkLoop(link)
+  }
+  return { target, isDir: stat.isDirectory() }
+}
+
+async function checkReadable(file: string): Promise<void> {
+  try {
+    await fs.access(file, constants.R_OK)
+  } catch (cause) {
+    throw errors.unreadable(file, cause)
+  }
+}
+
+/**
+ * Lists the site's files. Assets are the files matched by `include`, not by
+ * `exclude`, and not dotfiles unless `dotfiles` is set; symlinks among them are
+ * followed once checked. Everything else (and never publish's own output
+ * files) is listed in `others`, to be copied to the output unchanged.
+ *
+ * Throws a `P2pcdnError` naming the path for an unreadable file, a symlink
+ * loop, or a symlink that leaves the site.
+ */
+export async function scanSite(options: ScanOptions): Promise<ScanResult> {
+  const { dir, signal } = options
+  const rootReal = await fs.realpath(dir)
+  const ownFiles = OWN_OUTPUT_FILES.map((f) => `/${f}`)
+  const common = {
+    cwd: dir,
+    followSymbolicLinks: false,
+    onlyFiles: false,
+    objectMode: true as const,
+    suppressErrors: false,
+  }
+
+  // Pass 1: the asset candidates, without following any link.
+  let candidates: GlobEntry[]
+  try {
+    candidates = await globby(options.include, {
+      ...common,
+      ignore: [...options.exclude, ...ownFiles],
+      dot: options.dotfiles,
+    })
+  } catch (cause) {
+    throw globError(dir, cause)
+  }
+  signal?.throwIfAborted()
+
+  const assets = new Map<string, ScannedAsset>()
+  let needsFollow = false
+  for (const entry of candidates) {
+    if (entry.dirent.isFile()) {
+      const source = path.join(dir, entry.path)
+      assets.set(entry.path, { path: entry.path, source, size: 0 })
+    } else if (entry.dirent.isSymbolicLink()) {
+      const { target, isDir } = await checkSymlink(rootReal, dir, entry.path)
+      if (isDir) needsFollow = true
+      else assets.set(entry.path, { path: entry.path, source: target, size: 0 })
+    }
+  }
+
+  // Pass 2: only when a checked link leads to a folder, list again following links.
+  if (needsFollow) {
+    let followed: GlobEntry[]
+    try {
+      followed = await globby(options.include, {
+        ...common,
+        followSymbolicLinks: true,
+        onlyFiles: true,
+        ignore: [...options.exclude, ...ownFiles],
+        dot: options.dotfiles,
+      })
+    } catch (cause) {
+      throw globError(dir, cause)
+    }
+    for (const entry of followed) {
+      if (assets.has(entry.path)) continue
+      const source = await fs.realpath(path.join(dir, entry.path))
+      if (!isInside(rootReal, source)) throw errors.symlinkOutside(path.join(dir, entry.path), source, dir)
+      assets.set(entry.path, { path: entry.path, source, size: 0 })
+    }
+  }
+
+  // Sizes, and readability, of every asset.
+  let bytes = 0
+  for (const asset of assets.values()) {
+    signal?.throwIfAborted()
+    await checkReadable(asset.source)
+    const stat = await fs.stat(asset.source)
+    asset.size = stat.size
+    bytes += stat.size
+  }
+
+  // Everything else in the folder is carried over to the output as it is.
+  let all: GlobEntry[]
+  try {
+    all = await globby('**', { ...common, dot: true, ignore: ownFiles })
+  } catch (cause) {
+    throw globError(dir, cause)
+  }
+  const assetDirs = new Set<string>()
+  for (const p of assets.keys()) {
+    for (let d = path.posix.dirname(p); d !== '.'; d = path.posix.dirname(d)) assetDirs.add(d)
+  }
+  const others: CopiedEntry[] = []
+  for (const entry of all) {
+    if (assets.has(entry.path) || entry.dirent.isDirectory()) continue
+    if (entry.dirent.isSymbolicLink()) {
+      // A followed link to a folder is materialised by the assets beneath it.
+      if (assetDirs.has(entry.path)) continue
+      others.push({ path: entry.path, kind: 'link' })
+    } else if (entry.dirent.isFile()) {
+      await checkReadable(path.join(dir, entry.path))
+      others.push({ path: entry.path, kind: 'file' })
+    }
+  }
+
+  return { assets: [...assets.values()].sort(byPath), others: others.sort(byPath), bytes, warnings: [] }
+}
