@@ -118,11 +118,14 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
 
   let cache: BlockCache | undefined
   let staging: Staging | undefined
+  let copying: Promise<void> = Promise.resolve()
   try {
     cache = await openBlockCache({ cacheDir: opts.cacheDir, dir: opts.dir, profile, readOnly: opts.dryRun })
+    // The copy runs beside the import: one is disk-bound, the other hashing-bound.
     if (!opts.dryRun) {
       staging = await createStaging(opts.out)
-      await copyInto(staging.dir, copyPlan(scan, opts.dir), signal)
+      copying = copyInto(staging.dir, copyPlan(scan, opts.dir), signal)
+      copying.catch(() => {})
     }
 
     // The rewrite step (HTML/CSS asset references into IPFS links) slots in
@@ -146,6 +149,7 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
         car = await writeCar(rootCid, cache.blockstore, path.join(staging.dir, CAR_FILE), {
           signal,
           onProgress,
+          trusted: cache.isFresh,
         })
         break
       } catch (err) {
@@ -153,8 +157,10 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
         if (!(err instanceof BadBlockError) || attempt > 0) throw err
         await Promise.resolve(cache.blockstore.delete(err.cid)).catch(() => {})
         cache.forgetAll()
+        cache.repair()
       }
     }
+    await copying
 
     const assets: ManifestAsset[] = imported.assets.map((a) => ({
       path: a.path,
@@ -201,7 +207,10 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
     if (signal?.aborted && !(err instanceof P2pcdnError)) throw errors.aborted()
     throw err
   } finally {
-    await staging?.discard()
+    if (staging !== undefined) {
+      await copying.catch(() => {})
+      await staging.discard()
+    }
     await cache?.close()
   }
 }

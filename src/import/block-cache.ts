@@ -36,6 +36,10 @@ interface IndexFile {
  */
 export interface BlockCache {
   blockstore: Pick<Blockstore, 'put' | 'get' | 'has' | 'delete'>
+  /** True for a block this run computed from the source bytes and wrote itself: no need to hash it again. */
+  isFresh(cid: CID): boolean
+  /** From now on, rewrite blocks even when the store already has them (after damage was found). */
+  repair(): void
   /** The remembered entry for `relPath`, if its fingerprint still matches. */
   lookup(relPath: string, size: number, mtimeMs: number): CacheEntry | undefined
   /** Remembers a freshly imported file for the next run. */
@@ -56,6 +60,39 @@ export interface OpenBlockCacheOptions {
   profile: ProfileName
   /** Read the cache but write nothing: blocks are discarded, the index is not saved. */
   readOnly?: boolean
+}
+
+/**
+ * Writes each block once per run: skips blocks already written in this run
+ * (identical chunks within or across files) and, unless repairing, blocks the
+ * store already holds (they are verified when read back into the CAR).
+ */
+class OncePerRunBlockstore {
+  readonly fresh = new Set<string>()
+  readonly seen = new Set<string>()
+  repairing = false
+  constructor(private readonly inner: Pick<Blockstore, 'put' | 'get' | 'has' | 'delete'>) {}
+  async put(cid: CID, bytes: Uint8Array, options?: { signal?: AbortSignal }): Promise<CID> {
+    const key = cid.multihash.bytes.toString()
+    if (this.seen.has(key)) return cid
+    this.seen.add(key)
+    if (!this.repairing && (await this.inner.has(cid, options))) return cid
+    await this.inner.put(cid, bytes, options)
+    this.fresh.add(key)
+    return cid
+  }
+  get(cid: CID, options?: { signal?: AbortSignal }) {
+    return this.inner.get(cid, options)
+  }
+  has(cid: CID, options?: { signal?: AbortSignal }) {
+    return this.inner.has(cid, options)
+  }
+  async delete(cid: CID, options?: { signal?: AbortSignal }): Promise<void> {
+    const key = cid.multihash.bytes.toString()
+    this.seen.delete(key)
+    this.fresh.delete(key)
+    await this.inner.delete(cid, options)
+  }
 }
 
 class DiscardingBlockstore {
@@ -110,8 +147,15 @@ export async function openBlockCache(options: OpenBlockCacheOptions): Promise<Bl
   const entries = throwAway ? new Map<string, CacheEntry>() : await readIndex(file, dir, profile)
   const readOnly = options.readOnly === true
 
+  const once = new OncePerRunBlockstore(fsStore)
   return {
-    blockstore: readOnly ? new DiscardingBlockstore(fsStore) : fsStore,
+    blockstore: readOnly ? new DiscardingBlockstore(fsStore) : once,
+    isFresh: (cid) => once.fresh.has(cid.multihash.bytes.toString()),
+    repair() {
+      once.repairing = true
+      once.fresh.clear()
+      once.seen.clear()
+    },
     lookup(relPath, size, mtimeMs) {
       const entry = entries.get(relPath)
       if (entry === undefined || entry.size !== size || entry.mtimeMs !== mtimeMs) return undefined

@@ -71,8 +71,8 @@ interface Pending {
   read: number
 }
 
-async function* streamWithHash(pending: Pending): AsyncGenerator<Uint8Array> {
-  for await (const chunk of createReadStream(pending.asset.source, { highWaterMark: READ_WHOLE_LIMIT })) {
+async function* streamWithHash(pending: Pending, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+  for await (const chunk of createReadStream(pending.asset.source, { highWaterMark: READ_WHOLE_LIMIT, signal })) {
     pending.hash?.update(chunk as Buffer)
     pending.read += (chunk as Buffer).length
     yield chunk as Buffer
@@ -101,9 +101,9 @@ export async function importAssets(
     } catch (cause) {
       throw errors.unreadable(asset.source, cause)
     }
-    // Whole milliseconds: what survives a copy that keeps timestamps (publish --in-place).
+    // Rounded to the millisecond: what survives a copy that keeps timestamps (publish --in-place).
     const { size } = stat
-    const mtimeMs = Math.floor(stat.mtimeMs)
+    const mtimeMs = Math.round(stat.mtimeMs)
     const hit = options.noCacheHits ? undefined : cache.lookup(asset.path, size, mtimeMs)
     const cid = hit === undefined ? undefined : parseCachedCid(hit.cid)
     if (hit !== undefined && cid !== undefined && (await cache.blockstore.has(cid))) {
@@ -143,7 +143,7 @@ export async function importAssets(
         item.read = bytes.length
         yield { path: String(index), content: bytes }
       } else {
-        yield { path: String(index), content: streamWithHash(item) }
+        yield { path: String(index), content: streamWithHash(item, signal) }
       }
     }
   }

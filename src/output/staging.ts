@@ -113,8 +113,9 @@ export async function copyInto(target: string, plan: CopyPlan, signal?: AbortSig
     signal?.throwIfAborted()
     const dest = path.join(target, p)
     await fs.copyFile(source, dest, constants.COPYFILE_FICLONE)
+    // Seconds as a float keep sub-millisecond precision (a Date would truncate to whole ms).
     const stat = await fs.stat(source)
-    await fs.utimes(dest, stat.atime, stat.mtime)
+    await fs.utimes(dest, stat.atimeMs / 1000, stat.mtimeMs / 1000)
   })
   for (const { path: p, source } of plan.links) {
     await fs.symlink(await fs.readlink(source), path.join(target, p))

@@ -102,7 +102,8 @@ async function checkReadable(file: string): Promise<void> {
 export async function scanSite(options: ScanOptions): Promise<ScanResult> {
   const { dir, signal } = options
   const rootReal = await fs.realpath(dir)
-  const ownFiles = OWN_OUTPUT_FILES.map((f) => `/${f}`)
+  // Root-level names only: a pattern without `**/` matches at the cwd alone.
+  const ownFiles = [...OWN_OUTPUT_FILES]
   const common = {
     cwd: dir,
     followSymbolicLinks: false,

@@ -1,0 +1,127 @@
+/**
+ * Scenario 2: a site of many small assets and HTML pages. A full publish with
+ * a fresh cache beside sha256sum and ipfs-car pack over the same files, then
+ * re-publishes with the same cache and output: after changing one file, and
+ * with nothing changed.
+ */
+import path from 'node:path'
+import { changeFile, generateSite } from './generate.js'
+import { IPFS_CAR, remove, runPublish, summarisePublish, timeReference } from './runners.js'
+import { repeat } from './stats.js'
+
+/**
+ * @param {object} o
+ * @param {string} o.work  scratch folder (removed by the caller)
+ * @param {number} o.assets  number of assets
+ * @param {number} o.assetSize  bytes per asset
+ * @param {number} o.pages  number of HTML pages
+ * @param {number} o.runs  runs of each reference and each publish variant (best taken)
+ * @param {string} [o.profileDir]  when set, a full and a one-change publish also run under --cpu-prof
+ * @param {(line: string) => void} o.log
+ */
+export async function benchSite({ work, assets, assetSize, pages, runs, profileDir, log }) {
+  const notes = []
+  const dir = path.join(work, 'site')
+  log(`site: writing ${assets} assets of ${assetSize} bytes and ${pages} pages`)
+  const site = await generateSite(dir, { assets, pages, assetSize, seed: 'p2pcdn-bench-site' })
+  const { bytes, files } = site
+
+  const references = {}
+  log('site: sha256sum over every file')
+  references.sha256sum = await timeReference({
+    name: 'sha256sum (find -exec +)',
+    command: 'find',
+    args: [dir, '-type', 'f', '-exec', 'sha256sum', '{}', '+'],
+    times: runs,
+    bytes,
+    scratch: work,
+    notes,
+  })
+  log('site: ipfs-car pack')
+  const car = path.join(work, 'site-ipfs-car.car')
+  references.ipfsCar = await timeReference({
+    name: 'ipfs-car pack',
+    command: IPFS_CAR,
+    args: ['pack', dir, '--output', car],
+    times: runs,
+    bytes,
+    scratch: work,
+    cleanup: () => remove(car),
+    notes,
+  })
+
+  const out = path.join(work, 'site-out')
+  const cacheDir = path.join(work, 'site-cache')
+  const full = await repeat(runs, async (i) => {
+    log(`site: full publish ${i + 1}/${runs} (fresh cache)`)
+    await remove(out)
+    await remove(cacheDir)
+    return runPublish({ dir, out, cacheDir })
+  })
+  // The last full run's cache and output stay for the re-publishes.
+
+  const changed = []
+  const oneChanged = await repeat(runs, async (i) => {
+    const rel = site.assetPaths[(site.assetPaths.length >> 1) + i]
+    changed.push(rel)
+    await changeFile(path.join(dir, rel), `p2pcdn-bench-change-${i}`)
+    log(`site: re-publish ${i + 1}/${runs} after changing ${rel}`)
+    return runPublish({ dir, out, cacheDir })
+  })
+  const unchanged = await repeat(runs, async (i) => {
+    log(`site: re-publish ${i + 1}/${runs} with nothing changed`)
+    return runPublish({ dir, out, cacheDir })
+  })
+
+  for (const r of full)
+    if (r.imported !== files) notes.push(`full publish imported ${r.imported} of ${files} files`)
+  for (const r of oneChanged) {
+    if (r.imported !== 1) notes.push(`re-publish after one change imported ${r.imported} files (expected 1)`)
+  }
+  for (const r of unchanged) {
+    if (r.imported !== 0)
+      notes.push(`re-publish with nothing changed imported ${r.imported} files (expected 0)`)
+  }
+
+  const profiles = []
+  if (profileDir) {
+    for (const [name, prepare] of [
+      [
+        'site-full',
+        async () => {
+          await remove(cacheDir)
+          await remove(out)
+        },
+      ],
+      ['site-one-change', () => changeFile(path.join(dir, site.assetPaths[0]), 'p2pcdn-bench-change-prof')],
+      ['site-no-change', async () => {}],
+    ]) {
+      log(`site: ${name} publish under --cpu-prof`)
+      await prepare()
+      const run = await runPublish({ dir, out, cacheDir, cpuProfile: { dir: profileDir, name } })
+      profiles.push({
+        name,
+        file: path.join(profileDir, `${name}.cpuprofile`),
+        steps: run.steps,
+        wallMs: run.wallMs,
+      })
+    }
+  }
+  await remove(out)
+  await remove(cacheDir)
+  await remove(dir)
+
+  return {
+    files,
+    bytes,
+    assets,
+    assetSize,
+    pages,
+    references,
+    full: summarisePublish(full, bytes),
+    oneChanged: { ...summarisePublish(oneChanged, bytes), changedFiles: changed },
+    unchanged: summarisePublish(unchanged, bytes),
+    profiles,
+    notes,
+  }
+}

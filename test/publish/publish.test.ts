@@ -1,0 +1,253 @@
+import { createHash } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import { afterEach, describe, expect, it } from 'vitest'
+import { cidOfPath, type Manifest, publish } from '../../src/index.js'
+import { catFromBlocks, readCar } from '../helpers/car.js'
+import { copyTree, FIXTURE_SITE, leftovers, ROOT, snapshot, tempDirs } from '../helpers/fs.js'
+
+const temp = tempDirs()
+afterEach(() => temp.cleanup())
+
+/** The fixture copied into a temp folder, with a cache folder beside it. */
+async function site() {
+  const base = await temp.make('publish')
+  const dir = path.join(base, 'site')
+  await copyTree(FIXTURE_SITE, dir)
+  return { base, dir, out: path.join(base, 'site-p2p'), cacheDir: path.join(base, 'cache') }
+}
+
+/** The output as `ipfs add -r` sees the published site: without publish's own two files. */
+async function cidOfOutput(out: string, profile: 'unixfs-v1-2025' | 'unixfs-v0-2015' = 'unixfs-v1-2025') {
+  const copy = `${out}-as-site`
+  await copyTree(out, copy)
+  await fs.rm(path.join(copy, 'p2pcdn.car'))
+  await fs.rm(path.join(copy, 'p2pcdn-manifest.json'))
+  const cid = await cidOfPath(copy, { profile })
+  await fs.rm(copy, { recursive: true })
+  return cid.toString()
+}
+
+const readManifest = async (out: string) =>
+  JSON.parse(await fs.readFile(path.join(out, 'p2pcdn-manifest.json'), 'utf8')) as Manifest
+
+describe('publish', () => {
+  it('writes a faithful copy, a manifest valid against its schema, and a CAR of the whole site', async () => {
+    const { dir, out, cacheDir } = await site()
+    const before = await snapshot(dir)
+    const result = await publish({ dir, out, cacheDir, origin: 'https://www.example.com' })
+
+    // The input is untouched; the output is the input plus the manifest and the CAR.
+    expect(await snapshot(dir)).toEqual(before)
+    const after = await snapshot(out)
+    expect(Object.keys(after).sort()).toEqual(
+      [...Object.keys(before), 'p2pcdn.car', 'p2pcdn-manifest.json'].sort(),
+    )
+    for (const [p, v] of Object.entries(before)) expect(after[p], p).toBe(v)
+
+    const manifest = await readManifest(out)
+    const schema = JSON.parse(
+      await fs.readFile(path.join(ROOT, 'schema/p2pcdn-manifest.schema.json'), 'utf8'),
+    )
+    const validate = new Ajv2020({ allErrors: true }).compile(schema)
+    expect(validate(manifest), JSON.stringify(validate.errors)).toBe(true)
+    expect(manifest.root).toBe(result.root)
+    expect(manifest.origins).toEqual(['https://www.example.com'])
+
+    // Dotfiles are copied but are not assets by default (as `ipfs add -r` skips them).
+    const paths = manifest.assets.map((a) => a.path)
+    expect(paths).toContain('img/café été.png')
+    expect(paths).toContain('blog/2020/first post.html')
+    expect(paths).toContain('empty.txt')
+    expect(paths.some((p) => p.startsWith('.well-known'))).toBe(false)
+    expect(paths).toEqual([...paths].sort())
+    expect(result.files).toBe(paths.length)
+
+    for (const asset of manifest.assets) {
+      const bytes = await fs.readFile(path.join(out, asset.path))
+      expect(asset.size).toBe(bytes.length)
+      expect(asset.integrity).toBe(`sha256-${createHash('sha256').update(bytes).digest('base64')}`)
+      expect(asset.cid).toBe((await cidOfPath(path.join(out, asset.path))).toString())
+    }
+    expect(manifest.assets.find((a) => a.path === 'index.html')?.contentType).toBe('text/html')
+    expect(manifest.assets.find((a) => a.path === 'css/site.css')?.contentType).toBe('text/css')
+    expect(manifest.assets.find((a) => a.path === 'img/hero.png')?.contentType).toBe('image/png')
+
+    // The root is what `ipfs add -r` gives for the published folder.
+    expect(result.root).toBe(await cidOfOutput(out))
+
+    // The CAR holds every block of the site, each verified, rooted at the site root.
+    const car = await readCar(path.join(out, 'p2pcdn.car'))
+    expect(car.roots.map(String)).toEqual([result.root])
+    expect(car.cids[0]?.toString()).toBe(result.root)
+    expect(car.cids.length).toBe(result.carBlocks)
+    for (const asset of manifest.assets) {
+      const fromCar = await catFromBlocks(car.store, `${result.root}/${asset.path}`)
+      expect(fromCar.equals(await fs.readFile(path.join(out, asset.path))), asset.path).toBe(true)
+    }
+    expect(await leftovers(path.dirname(out))).toEqual([])
+  })
+
+  it('gives the same manifest and CAR bytes for the same input, whatever the cache', async () => {
+    const { base, dir, cacheDir } = await site()
+    const a = await publish({ dir, out: path.join(base, 'a'), cacheDir })
+    const b = await publish({ dir, out: path.join(base, 'b'), cacheDir: path.join(base, 'other-cache') })
+    const c = await publish({ dir, out: path.join(base, 'c'), cacheDir: false })
+    for (const name of ['p2pcdn-manifest.json', 'p2pcdn.car']) {
+      const bytes = await fs.readFile(path.join(base, 'a', name))
+      expect((await fs.readFile(path.join(base, 'b', name))).equals(bytes), name).toBe(true)
+      expect((await fs.readFile(path.join(base, 'c', name))).equals(bytes), name).toBe(true)
+    }
+    expect(b.root).toBe(a.root)
+    expect(c.root).toBe(a.root)
+  })
+
+  it('under unixfs-v0-2015 gives what plain `ipfs add -r` gives', async () => {
+    const { dir, out, cacheDir } = await site()
+    const result = await publish({ dir, out, cacheDir, profile: 'unixfs-v0-2015' })
+    expect(result.root).toMatch(/^Qm/)
+    expect(result.root).toBe(await cidOfOutput(out, 'unixfs-v0-2015'))
+    const manifest = await readManifest(out)
+    expect(manifest.profile).toBe('unixfs-v0-2015')
+    const car = await readCar(path.join(out, 'p2pcdn.car'))
+    expect(car.roots.map(String)).toEqual([result.root])
+  })
+
+  it('re-imports nothing when nothing changed, and only the changed file otherwise', async () => {
+    const { dir, out, cacheDir } = await site()
+    const first = await publish({ dir, out, cacheDir })
+    expect(first.imported).toBe(first.files)
+    const second = await publish({ dir, out, cacheDir })
+    expect(second.imported).toBe(0)
+    expect(second.cached).toBe(first.files)
+    expect(second.root).toBe(first.root)
+
+    await fs.appendFile(path.join(dir, 'robots.txt'), 'Disallow: /private\n')
+    const third = await publish({ dir, out, cacheDir })
+    expect(third.imported).toBe(1)
+    expect(third.root).not.toBe(first.root)
+    expect(third.root).toBe(await cidOfOutput(out))
+  })
+
+  it('never trusts the cache blindly: a damaged or missing cached block is re-imported', async () => {
+    const { dir, out, cacheDir } = await site()
+    const first = await publish({ dir, out, cacheDir })
+    const reference = await fs.readFile(path.join(out, 'p2pcdn.car'))
+
+    // Damage every cached block file in place (same length, different bytes).
+    const blocksDir = path.join(cacheDir, 'blocks')
+    const files = (await fs.readdir(blocksDir, { recursive: true })).map((f) =>
+      path.join(blocksDir, String(f)),
+    )
+    let damaged = 0
+    for (const f of files) {
+      if (!(await fs.stat(f)).isFile()) continue
+      const bytes = await fs.readFile(f)
+      if (bytes.length === 0) continue
+      bytes[0] = (bytes[0] as number) ^ 0xff
+      await fs.writeFile(f, bytes)
+      damaged++
+    }
+    expect(damaged).toBeGreaterThan(0)
+    const second = await publish({ dir, out, cacheDir })
+    expect(second.root).toBe(first.root)
+    expect((await fs.readFile(path.join(out, 'p2pcdn.car'))).equals(reference)).toBe(true)
+    await readCar(path.join(out, 'p2pcdn.car'))
+
+    // And with the block files gone altogether.
+    await fs.rm(blocksDir, { recursive: true })
+    const third = await publish({ dir, out, cacheDir })
+    expect(third.root).toBe(first.root)
+    expect((await fs.readFile(path.join(out, 'p2pcdn.car'))).equals(reference)).toBe(true)
+  })
+
+  it('--in-place replaces the input with the P2P variant and is idempotent', async () => {
+    const { dir, cacheDir } = await site()
+    const before = await snapshot(dir)
+    const first = await publish({ dir, inPlace: true, cacheDir })
+    expect(first.out).toBe(dir)
+    const after = await snapshot(dir)
+    for (const [p, v] of Object.entries(before)) expect(after[p], p).toBe(v)
+    expect(after['p2pcdn.car']).toBeDefined()
+    const manifest = await fs.readFile(path.join(dir, 'p2pcdn-manifest.json'))
+
+    // Publishing the output again changes nothing, and reuses the cache.
+    const second = await publish({ dir, inPlace: true, cacheDir })
+    expect(second.root).toBe(first.root)
+    expect(second.imported).toBe(0)
+    expect((await fs.readFile(path.join(dir, 'p2pcdn-manifest.json'))).equals(manifest)).toBe(true)
+    expect(await snapshot(dir)).toEqual(after)
+    expect(await leftovers(path.dirname(dir))).toEqual([])
+  })
+
+  it('--dry-run computes the same root and writes nothing', async () => {
+    const { base, dir, out, cacheDir } = await site()
+    const entries = await fs.readdir(base)
+    const dry = await publish({ dir, out, cacheDir: false, dryRun: true })
+    expect(await fs.readdir(base)).toEqual(entries)
+    expect(dry.out).toBeUndefined()
+    expect(dry.car).toBeUndefined()
+    const real = await publish({ dir, out, cacheDir })
+    expect(dry.root).toBe(real.root)
+    expect(dry.assets).toEqual(real.assets)
+  })
+
+  it('treats excluded files and dotfiles as plain files: copied, not published', async () => {
+    const { dir, out, cacheDir } = await site()
+    const result = await publish({ dir, out, cacheDir, exclude: ['**/*.txt'], dotfiles: true })
+    const paths = result.assets.map((a) => a.path)
+    expect(paths).not.toContain('robots.txt')
+    expect(paths).not.toContain('.well-known/security.txt')
+    expect(await fs.readFile(path.join(out, 'robots.txt'), 'utf8')).toContain('User-agent')
+
+    const withDotfiles = await publish({
+      dir,
+      out,
+      cacheDir,
+      dotfiles: true,
+      include: ['.well-known/**', '*.html'],
+    })
+    expect(withDotfiles.assets.map((a) => a.path)).toEqual([
+      '.well-known/security.txt',
+      '404.html',
+      'index.html',
+    ])
+    // The root covers exactly the assets: here, as `ipfs add -r --hidden` of a folder holding only them.
+    const only = path.join(path.dirname(out), 'only')
+    await fs.mkdir(path.join(only, '.well-known'), { recursive: true })
+    for (const p of ['.well-known/security.txt', '404.html', 'index.html'])
+      await fs.copyFile(path.join(dir, p), path.join(only, p))
+    expect(withDotfiles.root).toBe((await cidOfPath(only, { hidden: true })).toString())
+  })
+
+  it('keeps an earlier output exactly as it was when a run fails', async () => {
+    const { dir, out, cacheDir } = await site()
+    await publish({ dir, out, cacheDir })
+    const earlier = await snapshot(out)
+    await fs.symlink('/etc/hostname', path.join(dir, 'outside.txt'))
+    await expect(publish({ dir, out, cacheDir })).rejects.toMatchObject({ code: 'ERR_SYMLINK_OUTSIDE_ROOT' })
+    expect(await snapshot(out)).toEqual(earlier)
+    expect(await leftovers(path.dirname(out))).toEqual([])
+  })
+
+  it('stops on an aborted signal, leaving the earlier output and no temporary folder', async () => {
+    const { dir, out, cacheDir } = await site()
+    await publish({ dir, out, cacheDir })
+    const earlier = await snapshot(out)
+    await fs.writeFile(path.join(dir, 'new.txt'), 'new')
+    const controller = new AbortController()
+    const run = publish({
+      dir,
+      out,
+      cacheDir,
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.type === 'p2pcdn:import:file') controller.abort()
+      },
+    })
+    await expect(run).rejects.toMatchObject({ code: 'ERR_ABORTED' })
+    expect(await snapshot(out)).toEqual(earlier)
+    expect(await leftovers(path.dirname(out))).toEqual([])
+  })
+})
