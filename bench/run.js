@@ -20,15 +20,14 @@
  * --quick). --cpu-prof adds profiled runs (not timed) and summarises them;
  * the raw profiles go to bench/results/profiles/.
  */
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { summariseProfile } from './lib/cpu-profile.js'
-import { versionOf } from './lib/proc.js'
+import { machineInfo } from './lib/machine.js'
 import { buildFigures, formatReport, TARGETS } from './lib/report.js'
-import { IPFS_CAR, REPO } from './lib/runners.js'
+import { IPFS_CAR, REPO, scratchNames } from './lib/runners.js'
 import { benchLargeFile } from './lib/scenario-large.js'
 import { benchSite } from './lib/scenario-site.js'
 
@@ -56,31 +55,19 @@ const log = (line) =>
   process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${line}\n`)
 const t0 = performance.now()
 
-async function machineInfo(work) {
-  const cpus = os.cpus()
-  let filesystem
-  try {
-    filesystem = execFileSync('df', ['--output=fstype', work], { encoding: 'utf8' }).trim().split('\n').pop()
-  } catch {}
-  let commit
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim()
-  } catch {}
-  return {
-    hostname: os.hostname(),
-    platform: `${os.type()} ${os.release()} ${os.arch()}`,
-    cpu: cpus[0]?.model ?? 'unknown',
-    cpus: cpus.length,
-    memoryBytes: os.totalmem(),
-    tmpdir: os.tmpdir(),
-    tmpFilesystem: filesystem,
-    tools: {
-      openssl: versionOf('openssl', ['version']),
-      sha256sum: versionOf('sha256sum'),
-      ipfsCar: versionOf(IPFS_CAR, ['--version']),
-    },
-    p2pcdnCommit: commit,
-  }
+/**
+ * Bytes the scratch folder holds at most when nothing is deleted before the
+ * end: inputs, every run's output and cache (about twice the input), the
+ * ipfs-car CARs, and a margin.
+ */
+function scratchNeed({ large, site }, profiling) {
+  const largeRuns = large.slowRuns + (profiling ? 1 : 0)
+  const siteBytes = site.assets * site.assetSize + site.pages * 20_000
+  return (
+    large.size * (1 + large.slowRuns + 3 * largeRuns) +
+    siteBytes * (2 + site.runs + 2 * (site.runs + 2)) +
+    2 ** 30
+  )
 }
 
 const withoutExtras = (scenario) => {
@@ -96,15 +83,26 @@ async function main() {
   const mode = flags.quick ? 'quick' : 'full'
   log(`${mode} run in ${work}`)
   try {
-    const machine = await machineInfo(work)
+    const machine = await machineInfo(work, { repo: REPO, ipfsCar: IPFS_CAR })
+    const notes = []
+    const fsInfo = machine.tmpFileSystem
+    if (fsInfo.journal === false) {
+      notes.push(
+        `${os.tmpdir()} is ext4 without a journal: file creation right after mass deletes is slow (the kernel skips recently deleted inodes), so run outputs are kept until the end; publish's own removal of the previous output still slows the re-publishes that follow it.`,
+      )
+    }
+    const keep = machine.tmpFreeBytes > scratchNeed(CONFIG, profileDir !== undefined)
+    if (!keep)
+      notes.push('not enough free space to keep run outputs until the end: each is removed after its run')
+    const names = scratchNames(work, keep)
     const large =
       flags.only && flags.only !== 'large'
         ? undefined
-        : await benchLargeFile({ work, ...CONFIG.large, profileDir, log })
+        : await benchLargeFile({ work, names, ...CONFIG.large, profileDir, log })
     const site =
       flags.only && flags.only !== 'site'
         ? undefined
-        : await benchSite({ work, ...CONFIG.site, profileDir, log })
+        : await benchSite({ work, names, ...CONFIG.site, profileDir, log })
 
     const profiles = []
     for (const p of [...(large?.profiles ?? []), ...(site?.profiles ?? [])]) {
@@ -122,7 +120,7 @@ async function main() {
       // Every sample of every run; profiles and notes are listed once, below.
       scenarios: { large: withoutExtras(large), site: withoutExtras(site) },
       profiles,
-      notes: [...(large?.notes ?? []), ...(site?.notes ?? [])],
+      notes: [...notes, ...(large?.notes ?? []), ...(site?.notes ?? [])],
       durationS: (performance.now() - t0) / 1000,
     }
     const file = flags.json

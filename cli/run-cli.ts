@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander'
 import { P2pcdnError, PROFILES } from '../src/index.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
+import { packageVersion } from './version.js'
 
 let debug = false
 
@@ -26,7 +27,7 @@ const profileOption = () =>
 export function createProgram(): Command {
   const program = new Command('p2pcdn')
     .description('Deliver a website through a peer-to-peer CDN on IPFS.')
-    .version(process.env.npm_package_version ?? '0.1.0', '-v, --version')
+    .version(packageVersion(), '-v, --version')
     .option('--debug', 'print stack traces on errors')
     .showHelpAfterError()
     .exitOverride()

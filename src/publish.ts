@@ -79,7 +79,7 @@ async function checkInput(options: ResolvedOptions): Promise<void> {
 function copyPlan(scan: ScanResult, dir: string) {
   return {
     files: [
-      ...scan.assets.map((a) => ({ path: a.path, source: a.source })),
+      ...scan.assets.map(({ path, source, mtimeMs, atimeMs }) => ({ path, source, mtimeMs, atimeMs })),
       ...scan.others
         .filter((o) => o.kind === 'file')
         .map((o) => ({ path: o.path, source: path.join(dir, o.path) })),

@@ -29,20 +29,23 @@ export async function runPublish({ dir, out, cacheDir, cpuProfile }) {
 }
 
 /**
- * Times a reference command `times` times (after a sync each time; `cleanup`
- * runs untimed after each run). Returns undefined, with a note, when the tool
- * is missing or fails, so one missing tool does not sink the whole bench.
+ * Times a reference command `times` times (after a sync each time). `args`
+ * is an array, or a function of the run's index for runs that each need
+ * their own output file; `cleanup(i)` runs untimed after each run. Returns
+ * undefined, with a note, when the tool is missing or fails, so one missing
+ * tool does not sink the whole bench.
  */
 export async function timeReference({ name, command, args, times, bytes, scratch, cleanup, notes }) {
+  const argsOf = typeof args === 'function' ? args : () => args
   if (!available(command)) {
     notes.push(`${name}: ${command} not found, reference skipped`)
     return undefined
   }
   try {
-    const runs = await repeat(times, async () => {
+    const runs = await repeat(times, async (i) => {
       syncDisks()
-      const run = await runTimed(command, args, { captureStdout: true, measureRss: true, scratch })
-      await cleanup?.()
+      const run = await runTimed(command, argsOf(i), { captureStdout: true, measureRss: true, scratch })
+      await cleanup?.(i)
       return run
     })
     const stats = summarise(runs.map((r) => r.ms))
@@ -51,7 +54,7 @@ export async function timeReference({ name, command, args, times, bytes, scratch
       name,
       command: [
         path.relative(REPO, command).startsWith('node_modules') ? path.relative(REPO, command) : command,
-        ...args,
+        ...argsOf(0),
       ]
         .map((a) => (a.includes(scratch) ? a.replace(scratch, '$TMP') : a))
         .join(' '),
@@ -82,5 +85,23 @@ export function summarisePublish(runs, bytes) {
   }
 }
 
-/** Removes a folder (untimed housekeeping between runs). */
+/** Removes a file or folder. */
 export const remove = (p) => fs.rm(p, { recursive: true, force: true })
+
+/**
+ * Names for run outputs in the scratch folder, each used once. With `keep`,
+ * `discard` does nothing and everything goes when the scratch folder is
+ * removed at the end: deleting thousands of files between runs slows the
+ * file creations of the next runs on some file systems (ext4 without a
+ * journal skips recently deleted inodes, see run.js), which would time the
+ * bench's own housekeeping instead of publish.
+ */
+export function scratchNames(work, keep) {
+  let n = 0
+  return {
+    fresh: (name) => path.join(work, `${name}-${n++}`),
+    discard: async (...paths) => {
+      if (!keep) for (const p of paths) await remove(p)
+    },
+  }
+}

@@ -1,19 +1,20 @@
 /** Scenario 1: one large file, fresh cache, beside openssl, sha256sum and ipfs-car pack on the same file. */
 import path from 'node:path'
 import { writeLargeFile } from './generate.js'
-import { IPFS_CAR, remove, runPublish, summarisePublish, timeReference } from './runners.js'
+import { IPFS_CAR, runPublish, summarisePublish, timeReference } from './runners.js'
 import { repeat } from './stats.js'
 
 /**
  * @param {object} o
  * @param {string} o.work  scratch folder (removed by the caller)
+ * @param {ReturnType<import('./runners.js').scratchNames>} o.names  output names in it
  * @param {number} o.size  file size in bytes
  * @param {number} o.hashRuns  runs of openssl and sha256sum (best taken)
  * @param {number} o.slowRuns  runs of ipfs-car pack and of our publish (best taken)
  * @param {string} [o.profileDir]  when set, one more publish runs under --cpu-prof
  * @param {(line: string) => void} o.log
  */
-export async function benchLargeFile({ work, size, hashRuns, slowRuns, profileDir, log }) {
+export async function benchLargeFile({ work, names, size, hashRuns, slowRuns, profileDir, log }) {
   const notes = []
   const dir = path.join(work, 'large')
   const file = path.join(dir, 'large.bin')
@@ -42,53 +43,51 @@ export async function benchLargeFile({ work, size, hashRuns, slowRuns, profileDi
     notes,
   })
   log('large file: ipfs-car pack')
-  const car = path.join(work, 'large-ipfs-car.car')
+  const cars = Array.from({ length: slowRuns }, () => names.fresh('large-ipfs-car'))
   references.ipfsCar = await timeReference({
     name: 'ipfs-car pack',
     command: IPFS_CAR,
-    args: ['pack', dir, '--output', car],
+    args: (i) => ['pack', dir, '--output', cars[i]],
     times: slowRuns,
     bytes: size,
     scratch: work,
-    cleanup: () => remove(car),
+    cleanup: (i) => names.discard(cars[i]),
     notes,
   })
 
-  const runs = await repeat(slowRuns, async (i) => {
-    log(`large file: publish ${i + 1}/${slowRuns} (fresh cache)`)
-    const out = path.join(work, 'large-out')
-    const cacheDir = path.join(work, 'large-cache')
+  const publishOnce = async (cpuProfile) => {
+    const out = names.fresh('large-out')
+    const cacheDir = names.fresh('large-cache')
     try {
-      return await runPublish({ dir, out, cacheDir })
+      return await runPublish({ dir, out, cacheDir, cpuProfile })
     } finally {
-      await remove(out)
-      await remove(cacheDir)
+      await names.discard(out, cacheDir)
     }
+  }
+  const runs = await repeat(slowRuns, (i) => {
+    log(`large file: publish ${i + 1}/${slowRuns} (fresh cache)`)
+    return publishOnce()
   })
-  let profile
+  const profiles = []
   if (profileDir) {
     log('large file: publish under --cpu-prof')
-    const out = path.join(work, 'large-out')
-    const cacheDir = path.join(work, 'large-cache')
     const name = 'large-fresh'
-    const run = await runPublish({ dir, out, cacheDir, cpuProfile: { dir: profileDir, name } })
-    profile = {
+    const run = await publishOnce({ dir: profileDir, name })
+    profiles.push({
       name,
       file: path.join(profileDir, `${name}.cpuprofile`),
       steps: run.steps,
       wallMs: run.wallMs,
-    }
-    await remove(out)
-    await remove(cacheDir)
+    })
   }
-  await remove(dir)
+  await names.discard(dir)
 
   return {
     files: 1,
     bytes: size,
     references,
     publish: summarisePublish(runs, size),
-    profiles: profile ? [profile] : [],
+    profiles,
     notes,
   }
 }

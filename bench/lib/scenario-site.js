@@ -6,12 +6,13 @@
  */
 import path from 'node:path'
 import { changeFile, generateSite } from './generate.js'
-import { IPFS_CAR, remove, runPublish, summarisePublish, timeReference } from './runners.js'
+import { IPFS_CAR, runPublish, summarisePublish, timeReference } from './runners.js'
 import { repeat } from './stats.js'
 
 /**
  * @param {object} o
  * @param {string} o.work  scratch folder (removed by the caller)
+ * @param {ReturnType<import('./runners.js').scratchNames>} o.names  output names in it
  * @param {number} o.assets  number of assets
  * @param {number} o.assetSize  bytes per asset
  * @param {number} o.pages  number of HTML pages
@@ -19,7 +20,7 @@ import { repeat } from './stats.js'
  * @param {string} [o.profileDir]  when set, a full and a one-change publish also run under --cpu-prof
  * @param {(line: string) => void} o.log
  */
-export async function benchSite({ work, assets, assetSize, pages, runs, profileDir, log }) {
+export async function benchSite({ work, names, assets, assetSize, pages, runs, profileDir, log }) {
   const notes = []
   const dir = path.join(work, 'site')
   log(`site: writing ${assets} assets of ${assetSize} bytes and ${pages} pages`)
@@ -38,27 +39,28 @@ export async function benchSite({ work, assets, assetSize, pages, runs, profileD
     notes,
   })
   log('site: ipfs-car pack')
-  const car = path.join(work, 'site-ipfs-car.car')
+  const cars = Array.from({ length: runs }, () => names.fresh('site-ipfs-car'))
   references.ipfsCar = await timeReference({
     name: 'ipfs-car pack',
     command: IPFS_CAR,
-    args: ['pack', dir, '--output', car],
+    args: (i) => ['pack', dir, '--output', cars[i]],
     times: runs,
     bytes,
     scratch: work,
-    cleanup: () => remove(car),
+    cleanup: (i) => names.discard(cars[i]),
     notes,
   })
 
-  const out = path.join(work, 'site-out')
-  const cacheDir = path.join(work, 'site-cache')
+  // Each full run gets a fresh cache and output; the last one's stay for the re-publishes.
+  let out
+  let cacheDir
   const full = await repeat(runs, async (i) => {
     log(`site: full publish ${i + 1}/${runs} (fresh cache)`)
-    await remove(out)
-    await remove(cacheDir)
+    await names.discard(...[out, cacheDir].filter(Boolean))
+    out = names.fresh('site-out')
+    cacheDir = names.fresh('site-cache')
     return runPublish({ dir, out, cacheDir })
   })
-  // The last full run's cache and output stay for the re-publishes.
 
   const changed = []
   const oneChanged = await repeat(runs, async (i) => {
@@ -85,17 +87,19 @@ export async function benchSite({ work, assets, assetSize, pages, runs, profileD
 
   const profiles = []
   if (profileDir) {
-    for (const [name, prepare] of [
+    const variants = [
       [
         'site-full',
         async () => {
-          await remove(cacheDir)
-          await remove(out)
+          await names.discard(out, cacheDir)
+          out = names.fresh('site-out')
+          cacheDir = names.fresh('site-cache')
         },
       ],
       ['site-one-change', () => changeFile(path.join(dir, site.assetPaths[0]), 'p2pcdn-bench-change-prof')],
-      ['site-no-change', async () => {}],
-    ]) {
+      ['site-no-change', () => {}],
+    ]
+    for (const [name, prepare] of variants) {
       log(`site: ${name} publish under --cpu-prof`)
       await prepare()
       const run = await runPublish({ dir, out, cacheDir, cpuProfile: { dir: profileDir, name } })
@@ -107,9 +111,7 @@ export async function benchSite({ work, assets, assetSize, pages, runs, profileD
       })
     }
   }
-  await remove(out)
-  await remove(cacheDir)
-  await remove(dir)
+  await names.discard(out, cacheDir, dir)
 
   return {
     files,

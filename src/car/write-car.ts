@@ -10,6 +10,9 @@ import { CustomProgressEvent } from 'progress-events'
 import { CODEC_DAG_PB } from '../constants.js'
 import type { PublishProgressEvents } from '../progress.js'
 
+/** How many blocks ahead of the walk are read at once. */
+const PREFETCH = 16
+
 /** A block that is missing from the store or whose bytes do not hash to its CID. */
 export class BadBlockError extends Error {
   override readonly name = 'BadBlockError'
@@ -64,13 +67,31 @@ export async function* walkDag(
   const { signal, trusted } = options
   const seen = new Set<string>()
   const stack: CID[] = [root]
+  // Reads of the next blocks on the stack are started early, so the store's
+  // latency overlaps instead of adding up block after block.
+  const reads = new Map<string, Promise<Uint8Array>>()
+  const read = (cid: CID, key: string) => {
+    let pending = reads.get(key)
+    if (pending === undefined) {
+      pending = readBlock(blockstore, cid, signal)
+      pending.catch(() => {})
+      reads.set(key, pending)
+    }
+    return pending
+  }
   while (stack.length > 0) {
     signal?.throwIfAborted()
     const cid = stack.pop() as CID
     const key = cid.multihash.bytes.toString()
     if (seen.has(key)) continue
     seen.add(key)
-    const bytes = await readBlock(blockstore, cid, signal)
+    for (let i = stack.length - 1, ahead = 0; i >= 0 && ahead < PREFETCH; i--, ahead++) {
+      const next = stack[i] as CID
+      const nextKey = next.multihash.bytes.toString()
+      if (!seen.has(nextKey)) read(next, nextKey)
+    }
+    const bytes = await read(cid, key)
+    reads.delete(key)
     if (trusted?.(cid) !== true) {
       if (cid.multihash.code !== sha256.code) {
         throw new Error(`unsupported hash 0x${cid.multihash.code.toString(16)} in ${cid}`)

@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
+import { createReadStream, statSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import { type ImportCandidate, type ImporterOptions, importer } from 'ipfs-unixfs-importer'
 import type { CID } from 'multiformats/cid'
@@ -20,6 +20,9 @@ const READ_WHOLE_LIMIT = 1 << 20
 export interface AssetSource {
   path: string
   source: string
+  /** Size and mtime, when the caller already has them (the scan does); else they are read here. */
+  size?: number
+  mtimeMs?: number
 }
 
 /** One asset once its content is in the block store. */
@@ -72,7 +75,10 @@ interface Pending {
 }
 
 async function* streamWithHash(pending: Pending, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-  for await (const chunk of createReadStream(pending.asset.source, { highWaterMark: READ_WHOLE_LIMIT, signal })) {
+  for await (const chunk of createReadStream(pending.asset.source, {
+    highWaterMark: READ_WHOLE_LIMIT,
+    signal,
+  })) {
     pending.hash?.update(chunk as Buffer)
     pending.read += (chunk as Buffer).length
     yield chunk as Buffer
@@ -95,18 +101,21 @@ export async function importAssets(
 
   for (const [index, asset] of assets.entries()) {
     signal?.throwIfAborted()
-    let stat: { size: number; mtimeMs: number }
-    try {
-      stat = await fs.stat(asset.source)
-    } catch (cause) {
-      throw errors.unreadable(asset.source, cause)
+    let { size, mtimeMs } = asset
+    if (size === undefined || mtimeMs === undefined) {
+      try {
+        ;({ size, mtimeMs } = statSync(asset.source))
+      } catch (cause) {
+        throw errors.unreadable(asset.source, cause)
+      }
     }
     // Rounded to the millisecond: what survives a copy that keeps timestamps (publish --in-place).
-    const { size } = stat
-    const mtimeMs = Math.round(stat.mtimeMs)
+    mtimeMs = Math.round(mtimeMs)
+    // A hit is used without reading the file; its blocks are hashed again when
+    // read into the CAR, where a missing or damaged one sends publish back here.
     const hit = options.noCacheHits ? undefined : cache.lookup(asset.path, size, mtimeMs)
     const cid = hit === undefined ? undefined : parseCachedCid(hit.cid)
-    if (hit !== undefined && cid !== undefined && (await cache.blockstore.has(cid))) {
+    if (hit !== undefined && cid !== undefined) {
       results[index] = {
         path: asset.path,
         cid,

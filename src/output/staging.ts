@@ -98,8 +98,8 @@ async function eachLimit<T>(
 }
 
 export interface CopyPlan {
-  /** Files whose bytes are copied (link targets already resolved), keeping their mtime. */
-  files: { path: string; source: string }[]
+  /** Files whose bytes are copied (link targets already resolved), keeping their times (from the scan when known). */
+  files: { path: string; source: string; mtimeMs?: number; atimeMs?: number }[]
   /** Symbolic links recreated as links with the same target text. */
   links: { path: string; source: string }[]
 }
@@ -109,13 +109,16 @@ export async function copyInto(target: string, plan: CopyPlan, signal?: AbortSig
   const dirs = new Set<string>()
   for (const { path: p } of [...plan.files, ...plan.links]) dirs.add(path.posix.dirname(p))
   for (const d of [...dirs].sort()) if (d !== '.') await fs.mkdir(path.join(target, d), { recursive: true })
-  await eachLimit(plan.files, 32, async ({ path: p, source }) => {
+  await eachLimit(plan.files, 16, async (file) => {
     signal?.throwIfAborted()
-    const dest = path.join(target, p)
-    await fs.copyFile(source, dest, constants.COPYFILE_FICLONE)
+    const dest = path.join(target, file.path)
+    await fs.copyFile(file.source, dest, constants.COPYFILE_FICLONE)
+    const { atimeMs, mtimeMs } =
+      file.mtimeMs === undefined || file.atimeMs === undefined
+        ? await fs.stat(file.source)
+        : (file as Required<typeof file>)
     // Seconds as a float keep sub-millisecond precision (a Date would truncate to whole ms).
-    const stat = await fs.stat(source)
-    await fs.utimes(dest, stat.atimeMs / 1000, stat.mtimeMs / 1000)
+    await fs.utimes(dest, atimeMs / 1000, mtimeMs / 1000)
   })
   for (const { path: p, source } of plan.links) {
     await fs.symlink(await fs.readlink(source), path.join(target, p))
