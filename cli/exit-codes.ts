@@ -18,6 +18,7 @@ export function exitCodeFor(code: ErrorCode | undefined): number {
   switch (code) {
     case 'ERR_CONFIG_INVALID':
     case 'ERR_CONFIG_LOAD':
+    case 'ERR_CACHE':
       return EXIT.USAGE
     case 'ERR_INPUT_MISSING':
     case 'ERR_INPUT_NOT_DIRECTORY':

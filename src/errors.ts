@@ -80,8 +80,13 @@ export const errors = {
   unreadable: (file: string, cause: unknown) =>
     new P2pcdnError(
       'ERR_FILE_UNREADABLE',
-      `Cannot read ${file}: ${(cause as NodeJS.ErrnoException)?.code ?? String(cause)}. Fix its permissions (e.g. chmod a+r) or exclude it with the \`exclude\` option.`,
+      `Cannot read ${file}: ${(cause as NodeJS.ErrnoException)?.code ?? String(cause)}. Fix its permissions (e.g. chmod a+rX), or move it out of the site folder.`,
       { cause },
+    ),
+  lineBreakInName: (file: string) =>
+    new P2pcdnError(
+      'ERR_FILE_UNREADABLE',
+      `The name of ${JSON.stringify(file)} contains a line break, which glob patterns cannot match and links cannot name reliably. Rename the file.`,
     ),
   symlinkOutside: (link: string, target: string, root: string) =>
     new P2pcdnError(
@@ -91,7 +96,7 @@ export const errors = {
   symlinkLoop: (link: string) =>
     new P2pcdnError(
       'ERR_SYMLINK_LOOP',
-      `The symlink ${link} is part of a loop (it resolves to itself). Remove the loop, or exclude the link with the \`exclude\` option.`,
+      `The symlink ${link} is part of a loop (it resolves to itself or to a folder that contains it). Remove the loop, or exclude the link with the \`exclude\` option.`,
     ),
   aborted: () =>
     new P2pcdnError(

@@ -163,6 +163,15 @@ export function normaliseOrigin(value: unknown): string {
       'must be an absolute http(s) URL, e.g. "https://www.example.com"',
     )
   }
+  const example = (host: string) => `e.g. "https://${host}"`
+  const bare = value.replace(/^\/+/, '')
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    throw errors.optionInvalid(
+      'origin',
+      value,
+      `must be an absolute http(s) URL. Add the scheme, ${example(bare)}`,
+    )
+  }
   let url: URL
   try {
     url = new URL(value)
@@ -170,11 +179,18 @@ export function normaliseOrigin(value: unknown): string {
     throw errors.optionInvalid(
       'origin',
       value,
-      `must be an absolute http(s) URL. Add the scheme, e.g. "https://${value.replace(/^\/+/, '')}"`,
+      `must be an absolute http(s) URL naming a host, ${example('www.example.com')}`,
     )
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw errors.optionInvalid('origin', value, 'must use http: or https:, e.g. "https://www.example.com"')
+    throw errors.optionInvalid(
+      'origin',
+      value,
+      `must use http: or https:, ${example(url.host || 'www.example.com')}`,
+    )
+  }
+  if (url.host === '') {
+    throw errors.optionInvalid('origin', value, `must name a host, ${example('www.example.com')}`)
   }
   if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
     throw errors.optionInvalid('origin', value, `must be an origin without a path, e.g. "${url.origin}"`)

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { CONFIG_FILES } from '../constants.js'
 import { errors, P2pcdnError } from '../errors.js'
-import { OPTION_KEYS, type P2pcdnOptions } from '../options.js'
+import { OPTION_KEYS, type P2pcdnOptions, resolveOptions } from '../options.js'
 
 export interface LoadedConfig {
   /** The options the file exports, with `cwd` set to the file's folder. */
@@ -60,10 +60,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   let value: unknown
   try {
     value = await importModule(file)
+    if (typeof value === 'function') value = await (value as () => unknown)()
   } catch (cause) {
     throw errors.configLoad(file, cause)
   }
-  if (typeof value === 'function') value = await (value as () => unknown)()
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new P2pcdnError(
       'ERR_CONFIG_INVALID',
@@ -76,5 +76,13 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const config = { ...(value as P2pcdnOptions) }
   const base = path.dirname(file)
   config.cwd = typeof config.cwd === 'string' ? path.resolve(base, config.cwd) : base
+  // Check the file's values now, so that a bad one is reported with the file's name.
+  try {
+    resolveOptions({ ...config, dir: config.dir ?? '.' })
+  } catch (err) {
+    if (err instanceof P2pcdnError)
+      throw new P2pcdnError(err.code, `In ${file}: ${err.message}`, { cause: err })
+    throw err
+  }
   return { config, file }
 }

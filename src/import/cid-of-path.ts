@@ -2,11 +2,11 @@ import { createReadStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { BlackHoleBlockstore } from 'blockstore-core/black-hole'
-import { globby } from 'globby'
 import { type ImportCandidate, importer } from 'ipfs-unixfs-importer'
 import type { CID } from 'multiformats/cid'
 import { DEFAULT_PROFILE, type ProfileName } from '../constants.js'
 import { errors } from '../errors.js'
+import { walkTree } from '../scan/walk-tree.js'
 import { importerOptions } from './importer-options.js'
 
 export interface CidOfPathOptions {
@@ -25,20 +25,12 @@ async function* candidates(target: string, hidden: boolean): AsyncGenerator<Impo
   }
   const base = path.basename(target)
   yield { path: base }
-  const entries = await globby('**', {
-    cwd: target,
-    dot: hidden,
-    onlyFiles: false,
-    followSymbolicLinks: false,
-    objectMode: true,
-    suppressErrors: false,
-  })
-  for (const entry of entries) {
+  for await (const entry of walkTree(target, { dot: hidden })) {
     const full = path.join(target, entry.path)
     const inTree = `${base}/${entry.path}`
-    if (entry.dirent.isDirectory()) yield { path: inTree }
-    else if (entry.dirent.isSymbolicLink()) yield { path: inTree, link: await fs.readlink(full) }
-    else if (entry.dirent.isFile()) yield { path: inTree, content: createReadStream(full) }
+    if (entry.kind === 'dir') yield { path: inTree }
+    else if (entry.kind === 'link') yield { path: inTree, link: await fs.readlink(full) }
+    else if (entry.kind === 'file') yield { path: inTree, content: createReadStream(full) }
   }
 }
 

@@ -6,6 +6,7 @@ import { OWN_OUTPUT_FILES } from '../constants.js'
 import { errors, P2pcdnError } from '../errors.js'
 import type { ResolvedOptions } from '../options.js'
 import type { Warning } from '../warnings.js'
+import { walkTree } from './walk-tree.js'
 
 /** A file that will be published as an asset. */
 export interface ScannedAsset {
@@ -178,27 +179,26 @@ export async function scanSite(options: ScanOptions): Promise<ScanResult> {
   }
 
   // Everything else in the folder is carried over to the output as it is.
-  let all: GlobEntry[]
-  try {
-    all = await globby('**', { ...common, dot: true, ignore: ownFiles })
-  } catch (cause) {
-    throw globError(dir, cause)
-  }
   const assetDirs = new Set<string>()
   for (const p of assets.keys()) {
     for (let d = path.posix.dirname(p); d !== '.'; d = path.posix.dirname(d)) assetDirs.add(d)
   }
   const others: CopiedEntry[] = []
-  for (const entry of all) {
-    if (assets.has(entry.path) || entry.dirent.isDirectory()) continue
-    if (entry.dirent.isSymbolicLink()) {
-      // A followed link to a folder is materialised by the assets beneath it.
-      if (assetDirs.has(entry.path)) continue
-      others.push({ path: entry.path, kind: 'link' })
-    } else if (entry.dirent.isFile()) {
-      checkReadable(path.join(dir, entry.path))
-      others.push({ path: entry.path, kind: 'file' })
+  try {
+    for await (const entry of walkTree(dir, { dot: true })) {
+      if (/[\r\n]/.test(entry.path)) throw errors.lineBreakInName(path.join(dir, entry.path))
+      if (assets.has(entry.path) || OWN_OUTPUT_FILES.includes(entry.path)) continue
+      if (entry.kind === 'link') {
+        // A followed link to a folder is materialised by the assets beneath it.
+        if (!assetDirs.has(entry.path)) others.push({ path: entry.path, kind: 'link' })
+      } else if (entry.kind === 'file') {
+        checkReadable(path.join(dir, entry.path))
+        others.push({ path: entry.path, kind: 'file' })
+      }
     }
+  } catch (cause) {
+    if (cause instanceof P2pcdnError) throw cause
+    throw globError(dir, cause)
   }
 
   return { assets: [...assets.values()].sort(byPath), others: others.sort(byPath), bytes, warnings: [] }
