@@ -3,6 +3,7 @@
  * p2pcdn publish benchmark: `npm run bench` (builds first), or
  *
  *   node bench/run.js [--quick] [--cpu-prof] [--only large|site] [--keep] [--json <file>]
+ *                    [--dist <index.js>] [--max-wait <s>]
  *
  * On data generated in a temporary folder (removed at the end), measures our
  * publish beside references timed in the same run on the same files:
@@ -18,12 +19,17 @@
  * Prints a table with PASS/FAIL beside each target (a miss does not fail the
  * process) and writes bench/results/publish.json (publish.quick.json with
  * --quick). --cpu-prof adds profiled runs (not timed) and summarises them;
- * the raw profiles go to bench/results/profiles/.
+ * the raw profiles go to bench/results/profiles/. --dist runs another build
+ * (its dist/src/index.js), e.g. an older commit's, for an A/B comparison on
+ * the same machine. Before each timed run the bench waits up to --max-wait
+ * seconds (default 5, 0 = never) for other processes to leave the CPUs idle,
+ * and records how busy they kept them during the run ("others").
  */
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { setMaxQuietWait } from './lib/cpu-meter.js'
 import { summariseProfile } from './lib/cpu-profile.js'
 import { machineInfo } from './lib/machine.js'
 import { buildFigures, formatReport, TARGETS } from './lib/report.js'
@@ -38,6 +44,8 @@ const { values: flags } = parseArgs({
     only: { type: 'string' },
     keep: { type: 'boolean', default: false },
     json: { type: 'string' },
+    dist: { type: 'string' },
+    'max-wait': { type: 'string', default: '5' },
   },
 })
 
@@ -77,6 +85,9 @@ const withoutExtras = (scenario) => {
 }
 
 async function main() {
+  setMaxQuietWait(Number(flags['max-wait']) * 1000)
+  // Read by bench/lib/publish-child.js in every publish child.
+  if (flags.dist) process.env.P2PCDN_BENCH_DIST = path.resolve(flags.dist)
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'p2pcdn-bench-'))
   const profileDir = flags['cpu-prof'] ? path.join(REPO, 'bench/results/profiles') : undefined
   if (profileDir) await fs.mkdir(profileDir, { recursive: true })
@@ -108,11 +119,23 @@ async function main() {
     for (const p of [...(large?.profiles ?? []), ...(site?.profiles ?? [])]) {
       profiles.push({ ...p, file: path.relative(REPO, p.file), summary: await summariseProfile(p.file) })
     }
+    const publishRuns = [large?.publish.runs, site?.full.runs, site?.oneChanged.runs, site?.unchanged.runs]
+    const referenceRuns = [large?.references, site?.references].flatMap((refs) =>
+      Object.values(refs ?? {}).map((ref) => ref?.otherCpuShares ?? []),
+    )
+    const shares = [...publishRuns.flat().map((r) => r?.otherCpuShare), ...referenceRuns.flat()]
+    const busiest = Math.max(0, ...shares.filter((x) => typeof x === 'number'))
+    if (busiest > 0.25) {
+      notes.push(
+        `other processes used up to ${(busiest * 100).toFixed(0)}% of the CPUs during some timed runs (publish runs: see "others"; references: otherCpuShares in the JSON); such runs are slower than on a quiet machine, and the best-of figures mostly avoid them. Run again when the machine is idle, or raise --max-wait.`,
+      )
+    }
     const record = {
       benchmark: 'p2pcdn publish',
       mode,
       date: new Date().toISOString(),
       node: process.version,
+      dist: flags.dist ? path.resolve(flags.dist) : path.join(REPO, 'dist/src/index.js'),
       machine,
       config: CONFIG,
       targets: TARGETS,

@@ -6,6 +6,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { cpuMeter } from './cpu-meter.js'
 
 const GNU_TIME = '/usr/bin/time'
 const hasGnuTime = existsSync(GNU_TIME)
@@ -44,7 +45,9 @@ export function versionOf(command, args = ['--version']) {
 /**
  * Runs `command args` and times it. With `measureRss` (and GNU time present)
  * the peak RSS of the process (the largest of it and its waited-for children)
- * is read through `/usr/bin/time -f %M`. Rejects on a non-zero exit.
+ * is read through `/usr/bin/time -f %M`. `otherCpuShare` is the share of all
+ * CPUs that other processes and kernel threads used meanwhile (see
+ * `cpuMeter`). Rejects on a non-zero exit.
  */
 export async function runTimed(
   command,
@@ -54,6 +57,7 @@ export async function runTimed(
   const rssFile =
     measureRss && hasGnuTime && scratch ? path.join(scratch, `rss-${process.hrtime.bigint()}.txt`) : undefined
   const [cmd, argv] = rssFile ? [GNU_TIME, ['-f', '%M', '-o', rssFile, command, ...args]] : [command, args]
+  const meter = cpuMeter()
   const started = performance.now()
   const { code, stdout, stderr } = await new Promise((resolve, reject) => {
     const child = spawn(cmd, argv, { cwd, stdio: ['ignore', captureStdout ? 'pipe' : 'ignore', 'pipe'] })
@@ -71,6 +75,7 @@ export async function runTimed(
     )
   })
   const ms = performance.now() - started
+  const otherCpuShare = meter.stop()
   if (code !== 0) {
     throw new Error(`${command} ${args.join(' ')} exited with ${code}:\n${stderr.slice(-2000)}`)
   }
@@ -80,5 +85,5 @@ export async function runTimed(
     if (Number.isFinite(kb)) maxRssBytes = kb * 1024
     await fs.rm(rssFile, { force: true })
   }
-  return { ms, stdout, stderr, maxRssBytes }
+  return { ms, stdout, stderr, maxRssBytes, otherCpuShare }
 }

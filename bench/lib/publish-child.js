@@ -7,15 +7,26 @@
  * Prints one JSON object on stdout: the publish result's figures, the
  * process's peak RSS and CPU time, and a step timeline (scan, open, copy,
  * import, root, car, commit, close) built from publish's progress events.
- * The copy step is not an event: `fs.promises.copyFile` is wrapped to note
- * when the first copy starts and the last one ends (a few microseconds per
- * file, far below the noise).
+ * Two edges are not events, so fs calls are wrapped to note them (a few
+ * microseconds per file, far below the noise): the copy (first
+ * `fs.promises.copyFile` starts to last one ends) and the start of the
+ * import (the first read of a site file through `fs.promises.readFile` or
+ * `fs.createReadStream`). Copy and import may overlap: publish may run them
+ * side by side.
  */
 import fs from 'node:fs'
+import { syncBuiltinESMExports } from 'node:module'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 
 const loadStarted = performance.now()
-const { publish } = await import('../../dist/src/index.js')
+// P2PCDN_BENCH_DIST: another build's dist/src/index.js, to compare two versions on the same data.
+const { publish } = await import(
+  process.env.P2PCDN_BENCH_DIST
+    ? pathToFileURL(process.env.P2PCDN_BENCH_DIST).href
+    : '../../dist/src/index.js'
+)
 const loadMs = performance.now() - loadStarted
 
 const { values } = parseArgs({
@@ -47,6 +58,20 @@ fs.promises.copyFile = async (...args) => {
     mark('copyEnd')
   }
 }
+const siteDir = `${path.resolve(values.dir)}${path.sep}`
+const fromSite = (file) => typeof file === 'string' && path.resolve(file).startsWith(siteDir)
+const readFile = fs.promises.readFile
+fs.promises.readFile = (file, ...rest) => {
+  if (fromSite(file)) markFirst('readStart')
+  return readFile(file, ...rest)
+}
+const createReadStream = fs.createReadStream
+fs.createReadStream = (file, ...rest) => {
+  if (fromSite(file)) markFirst('readStart')
+  return createReadStream(file, ...rest)
+}
+// Named imports of node:fs (`import { createReadStream } from 'node:fs'`) follow the patch.
+syncBuiltinESMExports()
 
 let carBlocks = 0
 const onProgress = (event) => {
@@ -80,28 +105,37 @@ const result = await publish({
 })
 mark('end')
 
-/** Milliseconds between two marks, or null when one is missing. */
+/** Milliseconds between two marks (names or times), or null when one is missing. */
+const at = (m) => (typeof m === 'number' ? m : marks[m])
 const span = (from, to) =>
-  marks[from] === undefined || marks[to] === undefined ? null : Math.max(0, marks[to] - marks[from])
-const copyEnd = marks.copyEnd ?? marks.scanDone
+  at(from) === undefined || at(to) === undefined ? null : Math.max(0, at(to) - at(from))
+const firstOf = (...names) => {
+  const times = names.map((n) => marks[n]).filter((t) => t !== undefined)
+  return times.length ? Math.min(...times) : undefined
+}
+const importStart = firstOf('readStart', 'importFirst')
+const carEnd = marks.carLast ?? marks.root
 const steps = {
-  // checkInput, recovery of interrupted runs, glob, access + stat of every file
+  // checkInput, recovery of interrupted runs, glob, metadata of every file
   scan: span('start', 'scanDone'),
-  // openBlockCache (index JSON) and the staging folder
-  open: span('scanDone', marks.copyStart === undefined ? 'scanDone' : 'copyStart'),
-  // copyInto: the whole site copied into the staging folder
+  // openBlockCache (index JSON) and the staging folder, until the copy or the import starts
+  open: span('scanDone', firstOf('copyStart', 'readStart', 'importFirst') ?? 'scanDone'),
+  // copyInto: the site copied into the staging folder (may overlap the import)
   copy: marks.copyStart === undefined ? 0 : span('copyStart', 'copyEnd'),
-  // importAssets: stat + cache lookups, reading, chunking, hashing, block writes
-  import: marks.importLast === undefined ? null : Math.max(0, marks.importLast - copyEnd),
+  // importAssets: cache lookups, reading, chunking, hashing, block writes
+  import: span(importStart, 'importLast'),
   // buildSiteRoot: directory blocks
   root: span('importLast', 'root'),
-  // writeCar: every block read back, re-hashed and streamed into the CAR
-  car: span('root', marks.carLast === undefined ? 'root' : 'carLast'),
-  // manifest, rename into place, removal of the previous output, cache index save
-  commit: span(marks.carLast === undefined ? 'root' : 'carLast', 'outputDone'),
+  // writeCar: every block read back (and re-hashed unless this run wrote it), streamed into the CAR
+  car: span('root', carEnd),
+  // waiting for the copy, manifest, rename into place, removal of the previous output, cache index save
+  commit: span(carEnd, 'outputDone'),
   // cache close
   close: span('outputDone', 'end'),
 }
+// True when the copy was still running once the import had started (publish runs them side by side).
+const copyOverlapsImport =
+  marks.copyEnd !== undefined && importStart !== undefined && importStart < marks.copyEnd
 
 const usage = process.resourceUsage()
 process.stdout.write(
@@ -117,6 +151,7 @@ process.stdout.write(
     durationMs: result.durationMs,
     loadMs,
     steps,
+    copyOverlapsImport,
     // process.resourceUsage().maxRSS is in kilobytes
     maxRssBytes: usage.maxRSS * 1024,
     userCpuMs: usage.userCPUTime / 1000,

@@ -117,6 +117,8 @@ const fmt = (x, unit) =>
           : `${x.toFixed(0)} ms`
         : `${x.toFixed(1)} ${unit}`
 
+const percent = (share) => (share === undefined || share === null ? '—' : `${(share * 100).toFixed(0)}%`)
+
 const ratioText = (f) =>
   f.ratio === null ? '—' : `${f.ratio >= 10 ? f.ratio.toFixed(1) : f.ratio.toFixed(2)}×`
 const passText = (pass) => (pass === null ? 'info' : pass ? 'PASS' : 'FAIL')
@@ -152,17 +154,37 @@ export function formatReport(record) {
     table(rows),
   ]
   const stepRows = [
-    ['publish run (best)', 'wall', 'publish()', 'scan', 'open', 'copy', 'import', 'root', 'car', 'commit'],
+    [
+      'publish run (best)',
+      'wall',
+      'publish()',
+      'scan',
+      'open',
+      'copy',
+      'import',
+      'root',
+      'car',
+      'commit',
+      'user CPU',
+      'sys CPU',
+      'others',
+    ],
   ]
+  let overlap = false
   const addSteps = (label, s) => {
     if (!s) return
+    const bestRun = s.runs.find((r) => r.wallMs === s.bestMs)
+    overlap ||= bestRun.copyOverlapsImport === true
     const st = s.steps
     const cell = (x) => (x === null || x === undefined ? '—' : `${x.toFixed(0)}`)
     stepRows.push([
       label,
       cell(s.bestMs),
-      cell(s.runs.find((r) => r.wallMs === s.bestMs).durationMs),
+      cell(bestRun.durationMs),
       ...['scan', 'open', 'copy', 'import', 'root', 'car', 'commit'].map((k) => cell(st[k])),
+      cell(bestRun.userCpuMs),
+      cell(bestRun.systemCpuMs),
+      percent(bestRun.otherCpuShare),
     ])
   }
   addSteps('large file, fresh cache', scenarios.large?.publish)
@@ -171,9 +193,14 @@ export function formatReport(record) {
   addSteps('site, nothing changed', scenarios.site?.unchanged)
   out.push(
     '',
-    'Where the time goes (ms, from progress events; wall − publish() = node start-up + module load):',
+    'Where the time goes (ms, from progress events; wall − publish() = node start-up + module load;',
+    '"others" = share of all CPUs used meanwhile by other processes and kernel threads such as writeback):',
     table(stepRows),
   )
+  if (overlap)
+    out.push(
+      '(copy overlaps the steps after it: publish runs it beside the import, so the steps add up to more than publish())',
+    )
 
   for (const p of record.profiles ?? []) {
     out.push('', `CPU profile ${p.name} (${p.file}), self time of ${p.summary.totalMs.toFixed(0)} ms:`)

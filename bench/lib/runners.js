@@ -2,6 +2,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { waitForQuiet } from './cpu-meter.js'
 import { available, runTimed, syncDisks } from './proc.js'
 import { mbps, repeat, summarise } from './stats.js'
 
@@ -17,15 +18,16 @@ export const IPFS_CAR = path.join(REPO, 'node_modules/.bin/ipfs-car')
  */
 export async function runPublish({ dir, out, cacheDir, cpuProfile }) {
   syncDisks()
+  const quietWaitMs = await waitForQuiet()
   const nodeArgs = cpuProfile
     ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfile.dir}`, `--cpu-prof-name=${cpuProfile.name}.cpuprofile`]
     : []
-  const { ms, stdout } = await runTimed(
+  const { ms, stdout, otherCpuShare } = await runTimed(
     process.execPath,
     [...nodeArgs, CHILD, '--dir', dir, '--out', out, '--cache-dir', cacheDir],
     { captureStdout: true, cwd: REPO },
   )
-  return { wallMs: ms, ...JSON.parse(stdout) }
+  return { wallMs: ms, otherCpuShare, quietWaitMs, ...JSON.parse(stdout) }
 }
 
 /**
@@ -44,6 +46,7 @@ export async function timeReference({ name, command, args, times, bytes, scratch
   try {
     const runs = await repeat(times, async (i) => {
       syncDisks()
+      await waitForQuiet()
       const run = await runTimed(command, argsOf(i), { captureStdout: true, measureRss: true, scratch })
       await cleanup?.(i)
       return run
@@ -61,6 +64,7 @@ export async function timeReference({ name, command, args, times, bytes, scratch
       ...stats,
       mbps: mbps(bytes, stats.bestMs),
       maxRssBytes: rss.length ? Math.max(...rss) : undefined,
+      otherCpuShares: runs.map((r) => r.otherCpuShare),
       stdout: runs.at(-1).stdout.trim().split('\n').slice(0, 1).join(''),
     }
   } catch (err) {
