@@ -83,6 +83,11 @@ export const errors = {
       `Cannot read ${file}: ${(cause as NodeJS.ErrnoException)?.code ?? String(cause)}. Fix its permissions (e.g. chmod a+rX), or move it out of the site folder.`,
       { cause },
     ),
+  changedWhilePublishing: (file: string, expected: number, read: number) =>
+    new P2pcdnError(
+      'ERR_FILE_UNREADABLE',
+      `${file} changed while it was being published (${expected} bytes at the scan, ${read} read). Publish again once the build has finished writing.`,
+    ),
   lineBreakInName: (file: string) =>
     new P2pcdnError(
       'ERR_FILE_UNREADABLE',

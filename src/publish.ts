@@ -79,7 +79,13 @@ async function checkInput(options: ResolvedOptions): Promise<void> {
 function copyPlan(scan: ScanResult, dir: string) {
   return {
     files: [
-      ...scan.assets.map(({ path, source, mtimeMs, atimeMs }) => ({ path, source, mtimeMs, atimeMs })),
+      ...scan.assets.map(({ path, source, size, mtimeMs, atimeMs }) => ({
+        path,
+        source,
+        size,
+        mtimeMs,
+        atimeMs,
+      })),
       ...scan.others
         .filter((o) => o.kind === 'file')
         .map((o) => ({ path: o.path, source: path.join(dir, o.path) })),
@@ -124,7 +130,7 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
     // The copy runs beside the import: one is disk-bound, the other hashing-bound.
     if (!opts.dryRun) {
       staging = await createStaging(opts.out)
-      copying = copyInto(staging.dir, copyPlan(scan, opts.dir), signal)
+      copying = copyInto(staging.dir, copyPlan(scan, opts.dir), { signal, previous: opts.out })
       copying.catch(() => {})
     }
 

@@ -1,6 +1,4 @@
-import { createWriteStream } from 'node:fs'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
+import fs from 'node:fs/promises'
 import { CarWriter } from '@ipld/car/writer'
 import * as dagPb from '@ipld/dag-pb'
 import type { Blockstore } from 'interface-blockstore'
@@ -9,9 +7,12 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { CustomProgressEvent } from 'progress-events'
 import { CODEC_DAG_PB } from '../constants.js'
 import type { PublishProgressEvents } from '../progress.js'
+import { blockKey } from '../utils/block-key.js'
 
 /** How many blocks ahead of the walk are read at once. */
 const PREFETCH = 16
+/** Bytes gathered before each write to the CAR file. */
+const WRITE_BATCH_BYTES = 1 << 20
 
 /** A block that is missing from the store or whose bytes do not hash to its CID. */
 export class BadBlockError extends Error {
@@ -82,12 +83,12 @@ export async function* walkDag(
   while (stack.length > 0) {
     signal?.throwIfAborted()
     const cid = stack.pop() as CID
-    const key = cid.multihash.bytes.toString()
+    const key = blockKey(cid)
     if (seen.has(key)) continue
     seen.add(key)
     for (let i = stack.length - 1, ahead = 0; i >= 0 && ahead < PREFETCH; i--, ahead++) {
       const next = stack[i] as CID
-      const nextKey = next.multihash.bytes.toString()
+      const nextKey = blockKey(next)
       if (!seen.has(nextKey)) read(next, nextKey)
     }
     const bytes = await read(cid, key)
@@ -120,16 +121,24 @@ export async function writeCar(
 ): Promise<WriteCarResult> {
   const { writer, out } = CarWriter.create([root])
   let bytes = 0
-  const sink = pipeline(
-    Readable.from(out),
-    async function* (source: AsyncIterable<Uint8Array>) {
-      for await (const chunk of source) {
-        bytes += chunk.length
-        yield chunk
+  // The writer emits small pieces (length, CID, bytes) per block: gather them
+  // and write about a megabyte per system call.
+  const handle = await fs.open(file, 'w')
+  const sink = (async () => {
+    let batch: Uint8Array[] = []
+    let batchBytes = 0
+    for await (const chunk of out) {
+      batch.push(chunk)
+      batchBytes += chunk.length
+      bytes += chunk.length
+      if (batchBytes >= WRITE_BATCH_BYTES || batch.length >= 512) {
+        await handle.writev(batch)
+        batch = []
+        batchBytes = 0
       }
-    },
-    createWriteStream(file),
-  )
+    }
+    if (batch.length > 0) await handle.writev(batch)
+  })()
   // Settles only if the file cannot be written, so a put never waits on a dead sink.
   const sinkFailure = sink.then(() => new Promise<never>(() => {}))
   sinkFailure.catch(() => {})
@@ -142,7 +151,7 @@ export async function writeCar(
     }
   } finally {
     await writer.close()
-    await sink
+    await sink.finally(() => handle.close())
   }
   return { blocks, bytes }
 }

@@ -1,12 +1,14 @@
 import { createHash, type Hash } from 'node:crypto'
-import { createReadStream, statSync } from 'node:fs'
+import { createReadStream, readFileSync, statSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import { type ImportCandidate, type ImporterOptions, importer } from 'ipfs-unixfs-importer'
-import type { CID } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
+import { create as createDigest } from 'multiformats/hashes/digest'
 import { CustomProgressEvent } from 'progress-events'
 import { CODEC_RAW, type ProfileName } from '../constants.js'
-import { errors, P2pcdnError } from '../errors.js'
+import { errors } from '../errors.js'
 import type { PublishProgressEvents } from '../progress.js'
+import { eachLimit } from '../utils/each-limit.js'
 import type { Warning } from '../warnings.js'
 import type { BlockCache } from './block-cache.js'
 import { parseCachedCid } from './block-cache.js'
@@ -15,6 +17,8 @@ import { importerOptions } from './importer-options.js'
 const SHA2_256 = 0x12
 /** Files up to this size are read whole; larger ones are streamed. */
 const READ_WHOLE_LIMIT = 1 << 20
+/** unixfs-v1-2025's chunk size (IPIP-499). */
+const CHUNK_V1 = 1 << 20
 
 /** A file to import: where it sits in the site, and where its bytes are. */
 export interface AssetSource {
@@ -58,13 +62,6 @@ export interface ImportAssetsResult {
 }
 
 const toIntegrity = (digest: Uint8Array) => `sha256-${Buffer.from(digest).toString('base64')}`
-
-/** When the CID is a raw block hashed with SHA-256, its digest is the content's SHA-256. */
-function integrityFromCid(cid: CID): string | undefined {
-  return cid.code === CODEC_RAW && cid.multihash.code === SHA2_256
-    ? toIntegrity(cid.multihash.digest)
-    : undefined
-}
 
 interface Pending {
   asset: AssetSource
@@ -133,14 +130,59 @@ export async function importAssets(
     pending[index] = { asset, size, mtimeMs, read: 0 }
   }
 
-  // A raw single-block file's CID already carries its SHA-256; hash the rest while reading.
-  const cidIsContentHash = (size: number) => profile === 'unixfs-v1-2025' && size <= READ_WHOLE_LIMIT
+  let imported = 0
+  const done = (index: number, item: Pending, cid: CID, dagSize: bigint, integrity: string) => {
+    if (item.read !== item.size) throw errors.changedWhilePublishing(item.asset.source, item.size, item.read)
+    results[index] = { path: item.asset.path, cid, dagSize, size: item.size, integrity, cached: false }
+    cache.record(item.asset.path, {
+      size: item.size,
+      mtimeMs: item.mtimeMs,
+      cid: cid.toString(),
+      dagSize: dagSize.toString(),
+      integrity,
+    })
+    imported++
+    onProgress?.(
+      new CustomProgressEvent('p2pcdn:import:file', {
+        path: item.asset.path,
+        bytes: item.size,
+        cached: false,
+      }),
+    )
+  }
 
+  // Under unixfs-v1-2025 a file of at most one chunk is a single raw block:
+  // its CID is the SHA-256 of its bytes, which is also its integrity hash.
+  // Such files skip the importer: one read, one hash, one block.
+  const single = profile === 'unixfs-v1-2025'
+  const singles: number[] = []
+  const chunked: number[] = []
+  for (const [index, item] of pending.entries()) {
+    if (item !== undefined) (single && item.size <= CHUNK_V1 ? singles : chunked).push(index)
+  }
+
+  const importSingles = eachLimit(singles, 16, async (index) => {
+    signal?.throwIfAborted()
+    const item = pending[index] as Pending
+    let bytes: Buffer
+    try {
+      bytes = readFileSync(item.asset.source)
+    } catch (cause) {
+      throw errors.unreadable(item.asset.source, cause)
+    }
+    item.read = bytes.length
+    const digest = createHash('sha256').update(bytes).digest()
+    const cid = CID.createV1(CODEC_RAW, createDigest(SHA2_256, digest))
+    await cache.blockstore.put(cid, bytes)
+    done(index, item, cid, BigInt(bytes.length), toIntegrity(digest))
+  })
+
+  // Everything else goes through ipfs-unixfs-importer, hashed for integrity while it is read.
   async function* candidates(): AsyncGenerator<ImportCandidate> {
-    for (const [index, item] of pending.entries()) {
-      if (item === undefined) continue
+    for (const index of chunked) {
+      const item = pending[index] as Pending
       signal?.throwIfAborted()
-      if (!cidIsContentHash(item.size)) item.hash = createHash('sha256')
+      item.hash = createHash('sha256')
       if (item.size <= READ_WHOLE_LIMIT) {
         let bytes: Buffer
         try {
@@ -148,7 +190,7 @@ export async function importAssets(
         } catch (cause) {
           throw errors.unreadable(item.asset.source, cause)
         }
-        item.hash?.update(bytes)
+        item.hash.update(bytes)
         item.read = bytes.length
         yield { path: String(index), content: bytes }
       } else {
@@ -156,55 +198,26 @@ export async function importAssets(
       }
     }
   }
-
   const passThrough: NonNullable<ImporterOptions['treeBuilder']> = async function* (source) {
     yield* source
   }
-
-  let imported = 0
-  try {
+  const importChunked = (async () => {
+    if (chunked.length === 0) return
     for await (const entry of importer(
       candidates(),
       cache.blockstore,
       importerOptions(profile, { treeBuilder: passThrough, signal } as ImporterOptions),
     )) {
       const index = Number(entry.path)
-      const item = pending[index]
-      if (item === undefined) continue
-      if (item.read !== item.size) {
-        throw new P2pcdnError(
-          'ERR_FILE_UNREADABLE',
-          `${item.asset.source} changed while it was being published (${item.size} bytes at the scan, ${item.read} read). Publish again once the build has finished writing.`,
-        )
-      }
-      const integrity = item.hash ? toIntegrity(item.hash.digest()) : integrityFromCid(entry.cid)
-      if (integrity === undefined) throw new Error(`no integrity for ${item.asset.path}`)
-      const result: ImportedAsset = {
-        path: item.asset.path,
-        cid: entry.cid,
-        dagSize: entry.size,
-        size: item.size,
-        integrity,
-        cached: false,
-      }
-      results[index] = result
-      cache.record(item.asset.path, {
-        size: item.size,
-        mtimeMs: item.mtimeMs,
-        cid: entry.cid.toString(),
-        dagSize: entry.size.toString(),
-        integrity,
-      })
-      imported++
-      onProgress?.(
-        new CustomProgressEvent('p2pcdn:import:file', {
-          path: item.asset.path,
-          bytes: item.size,
-          cached: false,
-        }),
-      )
+      const item = pending[index] as Pending
+      done(index, item, entry.cid, entry.size, toIntegrity((item.hash as Hash).digest()))
     }
+  })()
+
+  try {
+    await Promise.all([importSingles, importChunked])
   } catch (cause) {
+    await Promise.allSettled([importSingles, importChunked])
     const err = cause as NodeJS.ErrnoException
     if (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EISDIR') {
       throw errors.unreadable(err.path ?? 'a site file', cause)

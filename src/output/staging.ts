@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import { constants } from 'node:fs'
+import { constants, lstatSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { OLD_PREFIX, TEMP_PREFIX } from '../constants.js'
+import { eachLimit } from '../utils/each-limit.js'
 
 /** A temporary sibling of the output folder, renamed into place at the end. */
 export interface Staging {
@@ -84,39 +85,60 @@ export async function createStaging(out: string): Promise<Staging> {
   }
 }
 
-/** Runs `task` over `items` with at most `limit` in flight. */
-async function eachLimit<T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) await task(items[next++] as T)
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-}
-
 export interface CopyPlan {
   /** Files whose bytes are copied (link targets already resolved), keeping their times (from the scan when known). */
-  files: { path: string; source: string; mtimeMs?: number; atimeMs?: number }[]
+  files: { path: string; source: string; size?: number; mtimeMs?: number; atimeMs?: number }[]
   /** Symbolic links recreated as links with the same target text. */
   links: { path: string; source: string }[]
 }
 
+export interface CopyOptions {
+  signal?: AbortSignal
+  /**
+   * The output this one replaces. A file there with the same size and mtime
+   * as its source is hard-linked instead of copied: it holds the same bytes,
+   * and the old folder is removed once the new one is in place.
+   */
+  previous?: string
+}
+
+function reusable(
+  previous: string | undefined,
+  rel: string,
+  size: number,
+  mtimeMs: number,
+): string | undefined {
+  if (previous === undefined) return undefined
+  const candidate = path.join(previous, rel)
+  try {
+    const stat = lstatSync(candidate)
+    if (stat.isFile() && stat.size === size && Math.round(stat.mtimeMs) === Math.round(mtimeMs))
+      return candidate
+  } catch {}
+  return undefined
+}
+
 /** Copies the site into the staging folder: folders first, then files and links. */
-export async function copyInto(target: string, plan: CopyPlan, signal?: AbortSignal): Promise<void> {
+export async function copyInto(target: string, plan: CopyPlan, options: CopyOptions = {}): Promise<void> {
+  const { signal, previous } = options
   const dirs = new Set<string>()
   for (const { path: p } of [...plan.files, ...plan.links]) dirs.add(path.posix.dirname(p))
   for (const d of [...dirs].sort()) if (d !== '.') await fs.mkdir(path.join(target, d), { recursive: true })
   await eachLimit(plan.files, 16, async (file) => {
     signal?.throwIfAborted()
     const dest = path.join(target, file.path)
+    const known = file.size !== undefined && file.mtimeMs !== undefined && file.atimeMs !== undefined
+    const { size, atimeMs, mtimeMs } = known ? (file as Required<typeof file>) : await fs.stat(file.source)
+    const same = reusable(previous, file.path, size, mtimeMs)
+    if (same !== undefined) {
+      try {
+        await fs.link(same, dest)
+        return
+      } catch {
+        // Another file system, or links not allowed: copy instead.
+      }
+    }
     await fs.copyFile(file.source, dest, constants.COPYFILE_FICLONE)
-    const { atimeMs, mtimeMs } =
-      file.mtimeMs === undefined || file.atimeMs === undefined
-        ? await fs.stat(file.source)
-        : (file as Required<typeof file>)
     // Seconds as a float keep sub-millisecond precision (a Date would truncate to whole ms).
     await fs.utimes(dest, atimeMs / 1000, mtimeMs / 1000)
   })
