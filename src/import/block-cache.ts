@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -22,6 +22,8 @@ export interface CacheEntry {
 }
 
 const INDEX_VERSION = 1
+/** Blocks up to this size are read and written synchronously. */
+const SYNC_IO_LIMIT = 64 * 1024
 
 interface IndexFile {
   version: number
@@ -73,9 +75,10 @@ export interface OpenBlockCacheOptions {
  *   (identical chunks within or across files) and, unless repairing, blocks
  *   the store already holds are skipped (they are verified when read back
  *   into the CAR);
- * - a write is one synchronous `writeFile` in place (shard folders are made
- *   once); a read is one synchronous `readFile`. Blocks are at most ~1 MiB,
- *   so this costs less than the thread-pool round trips of async calls.
+ * - a write is one `writeFile` in place (shard folders are made once), a read
+ *   one `readFile`; synchronous for small blocks, where the thread-pool round
+ *   trips of async calls cost more than the I/O, async for big ones, so their
+ *   I/O overlaps the hashing.
  */
 class CacheBlockstore {
   readonly fresh = new Set<string>()
@@ -106,15 +109,16 @@ class CacheBlockstore {
     // Written in place, synchronously: cheaper than a temporary file and a
     // rename, and safe because every block read back is hashed again (a torn
     // write is caught and repaired like any damaged block).
-    writeFileSync(file, bytes)
+    if (bytes.byteLength <= SYNC_IO_LIMIT) writeFileSync(file, bytes)
+    else await fs.writeFile(file, bytes)
     this.fresh.add(key)
     return cid
   }
 
   async *get(cid: CID): AsyncGenerator<Uint8Array> {
     try {
-      // Blocks are at most ~1 MiB: a synchronous read costs less than the thread-pool round trips of an async one.
-      yield readFileSync(this.locate(cid).file)
+      const { file } = this.locate(cid)
+      yield statSync(file).size <= SYNC_IO_LIMIT ? readFileSync(file) : await fs.readFile(file)
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code !== 'ENOENT') throw cause
       throw Object.assign(new Error(`block ${cid} not found`), { name: 'NotFoundError' })
