@@ -51,7 +51,7 @@ export interface BlockCache {
   record(relPath: string, entry: CacheEntry): void
   /** Forgets every entry (after damage was found). */
   forgetAll(): void
-  /** Writes the index (temporary file, then rename). A no-op for throw-away caches. */
+  /** Writes the index of the files this run looked up or recorded (temporary file, then rename). A no-op for throw-away caches. */
   save(): Promise<void>
   /** Closes the store; removes it when it was a throw-away one. */
   close(): Promise<void>
@@ -190,6 +190,7 @@ export async function openBlockCache(options: OpenBlockCacheOptions): Promise<Bl
   const entries = throwAway ? new Map<string, CacheEntry>() : await readIndex(file, dir, profile)
   const readOnly = options.readOnly === true
 
+  const used = new Set<string>()
   const once = new CacheBlockstore(fsStore, shards)
   return {
     blockstore: readOnly ? new DiscardingBlockstore(once) : once,
@@ -202,17 +203,21 @@ export async function openBlockCache(options: OpenBlockCacheOptions): Promise<Bl
     lookup(relPath, size, mtimeMs) {
       const entry = entries.get(relPath)
       if (entry === undefined || entry.size !== size || entry.mtimeMs !== mtimeMs) return undefined
+      used.add(relPath)
       return entry
     },
     record(relPath, entry) {
       entries.set(relPath, entry)
+      used.add(relPath)
     },
     forgetAll() {
       entries.clear()
     },
     async save() {
       if (throwAway || readOnly) return
-      const body: IndexFile = { version: INDEX_VERSION, dir, profile, entries: Object.fromEntries(entries) }
+      // Only what this run used: files gone from the site leave the index.
+      const kept = [...entries].filter(([relPath]) => used.has(relPath))
+      const body: IndexFile = { version: INDEX_VERSION, dir, profile, entries: Object.fromEntries(kept) }
       const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`
       await fs.writeFile(tmp, JSON.stringify(body))
       await fs.rename(tmp, file)

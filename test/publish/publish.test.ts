@@ -251,3 +251,23 @@ describe('publish', () => {
     expect(await leftovers(path.dirname(out))).toEqual([])
   })
 })
+
+describe('the cache index', () => {
+  it('forgets files that left the site', async () => {
+    const base = await temp.make('index')
+    const dir = path.join(base, 'site')
+    await copyTree(FIXTURE_SITE, dir)
+    const cacheDir = path.join(base, 'cache')
+    await publish({ dir, out: path.join(base, 'out'), cacheDir })
+    await fs.rm(path.join(dir, 'robots.txt'))
+    await publish({ dir, out: path.join(base, 'out'), cacheDir })
+    const [indexFile] = await fs.readdir(path.join(cacheDir, 'index'))
+    const index = JSON.parse(await fs.readFile(path.join(cacheDir, 'index', indexFile as string), 'utf8'))
+    expect(Object.keys(index.entries)).not.toContain('robots.txt')
+    expect(Object.keys(index.entries)).toContain('index.html')
+    // Put back unchanged, it is imported again (its entry was dropped), with the same CID as before.
+    await fs.writeFile(path.join(dir, 'robots.txt'), 'User-agent: *\nAllow: /\n')
+    const again = await publish({ dir, out: path.join(base, 'out'), cacheDir })
+    expect(again.imported).toBe(1)
+  })
+})
