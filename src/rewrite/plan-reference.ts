@@ -1,0 +1,78 @@
+import { posix } from 'node:path'
+import type { Warning } from '../warnings.js'
+import { type IpfsLinkOptions, ipfsLink, parseIpfsLink } from './ipfs-link.js'
+import { matchAsset, resolveReference } from './resolve-reference.js'
+import type { Reference } from './types.js'
+
+/** A published asset, as the rewrite needs it. */
+export interface PublishedAsset {
+  cid: string
+  /** SHA-256 in Subresource Integrity form. */
+  integrity: string
+}
+
+/** Everything a document's rewrite needs to know about the site. Pure data: no I/O. */
+export interface RewriteContext {
+  /** The document's path in the site, `/`-separated, e.g. `blog/post.html`. */
+  documentPath: string
+  /** The site's own origins (normalised), whose absolute URLs name site files. */
+  origins: readonly string[]
+  /** The published assets, by site path (CSS files with their rewritten CID). */
+  assets: ReadonlyMap<string, PublishedAsset>
+  /** How IPFS links are written. */
+  link: IpfsLinkOptions
+}
+
+/** What to do with one reference. */
+export type Plan =
+  | {
+      action: 'rewrite'
+      /** The IPFS link that replaces the URL (query and fragment carried over). */
+      url: string
+      /** The site file it names. */
+      path: string
+      asset: PublishedAsset
+    }
+  | { action: 'keep'; warning?: Warning }
+
+/** `?filename=x` plus the reference's own query and fragment: `?filename=x&v=2#top`. */
+function withSuffix(link: string, suffix: string): string {
+  if (suffix === '') return link
+  const hash = suffix.indexOf('#')
+  const query = hash === -1 ? suffix : suffix.slice(0, hash)
+  const fragment = hash === -1 ? '' : suffix.slice(hash)
+  const extra = query.replace(/^\?/, '')
+  if (extra === '') return `${link}${fragment}`
+  return `${link}${link.includes('?') ? '&' : '?'}${extra}${fragment}`
+}
+
+/**
+ * Decides what happens to one reference: an IPFS link when it names a
+ * published file of the site; left alone when it is external, `data:`,
+ * `blob:`, `javascript:`, unresolvable, or already an IPFS link (so a second
+ * publish changes nothing); left alone with a warning naming the page and line
+ * when it names a site file that does not exist.
+ */
+export function planReference(reference: Reference, context: RewriteContext, baseHref?: string): Plan {
+  if (parseIpfsLink(reference.url) !== undefined) return { action: 'keep' }
+  const resolved = resolveReference(reference.url, {
+    documentPath: context.documentPath,
+    origins: context.origins,
+    ...(baseHref === undefined ? {} : { baseHref }),
+  })
+  if (resolved.kind !== 'asset') return { action: 'keep' }
+  const path = matchAsset(resolved, (p) => context.assets.has(p))
+  const asset = path === undefined ? undefined : context.assets.get(path)
+  if (path === undefined || asset === undefined) {
+    return {
+      action: 'keep',
+      warning: {
+        code: 'W_ASSET_MISSING',
+        message: `references ${JSON.stringify(reference.url)}, but the site has no file ${JSON.stringify(resolved.path)}; the reference is left as it is. Fix the link or add the file.`,
+        path: context.documentPath,
+        line: reference.line,
+      },
+    }
+  }
+  return { action: 'rewrite', url: withSuffix(ipfsLink(asset.cid, posix.basename(path), context.link), resolved.suffix), path, asset }
+}
