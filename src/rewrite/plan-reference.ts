@@ -74,5 +74,10 @@ export function planReference(reference: Reference, context: RewriteContext, bas
       },
     }
   }
-  return { action: 'rewrite', url: withSuffix(ipfsLink(asset.cid, posix.basename(path), context.link), resolved.suffix), path, asset }
+  return {
+    action: 'rewrite',
+    url: withSuffix(ipfsLink(asset.cid, posix.basename(path), context.link), resolved.suffix),
+    path,
+    asset,
+  }
 }

@@ -1,6 +1,6 @@
 import type { Warning } from '../warnings.js'
 import { rewriteCss } from './css-references.js'
-import { type RewriteContext, planReference } from './plan-reference.js'
+import { planReference, type RewriteContext } from './plan-reference.js'
 
 /** A reference that was rewritten, for the manifest and the fallback runtime. */
 export interface RewrittenReference {

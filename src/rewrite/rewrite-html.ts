@@ -1,0 +1,155 @@
+import type { Warning } from '../warnings.js'
+import { applyEdits } from './apply-edits.js'
+import { escapeCssUrl } from './css-escapes.js'
+import { findHtmlReferences, type HtmlReference } from './html-references.js'
+import { type PublishedAsset, planReference, type RewriteContext } from './plan-reference.js'
+import type { RewrittenReference } from './rewrite-stylesheet.js'
+import type { Edit } from './types.js'
+
+/** Prefix of the attributes that keep an element's origin URLs for the fallback runtime. */
+export const FALLBACK_ATTRIBUTE_PREFIX = 'data-p2pcdn-'
+
+export interface RewriteHtmlOptions {
+  /**
+   * Rewrite scripts and stylesheets too, adding `integrity` (from the
+   * manifest) and `crossorigin`, so no peer can inject code. When off they
+   * stay on the origin.
+   * @default true
+   */
+  subresourceIntegrity?: boolean
+}
+
+export interface RewriteHtmlResult {
+  html: string
+  rewritten: RewrittenReference[]
+  warnings: Warning[]
+}
+
+/** Elements whose fetched bytes run as code or style: rewritten only with SRI. */
+function needsIntegrity(reference: HtmlReference): boolean {
+  if (reference.context.type !== 'attribute') return false
+  const { element, attribute } = reference.context
+  if (element === 'script') return attribute === 'src'
+  if (element !== 'link') return false
+  const attributes = reference.element?.attributes ?? {}
+  const rel = (attributes.rel ?? '').toLowerCase().split(/\s+/)
+  if (rel.includes('stylesheet') || rel.includes('modulepreload')) return true
+  const as = (attributes.as ?? '').toLowerCase()
+  return rel.includes('preload') && (as === 'script' || as === 'style' || as === 'worker')
+}
+
+/** Escapes text for an HTML attribute value delimited by `quote` (or unquoted). */
+function escapeAttribute(text: string, quote: string): string {
+  let out = text.replace(/&/g, '&amp;')
+  if (quote !== "'") out = out.replace(/"/g, '&quot;')
+  if (quote !== '"') out = out.replace(/'/g, '&#39;')
+  return out
+}
+
+/** The raw value of the attribute holding `first`…`last` (one attribute's references), as written. */
+function rawAttributeValue(html: string, first: HtmlReference, last: HtmlReference): string {
+  let start = first.start
+  let end = last.end
+  if (first.quote !== '') {
+    while (start > 0 && html[start - 1] !== first.quote) start--
+    while (end < html.length && html[end] !== first.quote) end++
+  } else {
+    while (end < html.length && !/[\s>]/.test(html[end] as string)) end++
+  }
+  return html.slice(start, end)
+}
+
+/**
+ * Rewrites an HTML document's asset references into IPFS links. Pure and
+ * byte-preserving: only the URLs' own characters change, plus one
+ * `data-p2pcdn-<attribute>` per rewritten attribute that keeps its origin
+ * value for the fallback runtime, and `integrity`/`crossorigin` on scripts
+ * and stylesheets. A second run changes nothing.
+ */
+export function rewriteHtml(
+  html: string,
+  context: RewriteContext,
+  options: RewriteHtmlOptions = {},
+): RewriteHtmlResult {
+  const sri = options.subresourceIntegrity ?? true
+  const found = findHtmlReferences(html)
+  const baseHref = found.baseHref?.url
+  const edits: Edit[] = []
+  const rewritten: RewrittenReference[] = []
+  const warnings: Warning[] = found.warnings.map((w) => ({ ...w, path: context.documentPath }))
+  // References of one attribute, to write its fallback once: key = insertAt + attribute.
+  const byAttribute = new Map<string, { refs: HtmlReference[]; insertAt: number; name: string }>()
+
+  for (const reference of found.references) {
+    const plan = planReference(reference, context, baseHref)
+    if (plan.action === 'keep') {
+      if (plan.warning) warnings.push(plan.warning)
+      continue
+    }
+    if (reference.context.type === 'css') {
+      const text = escapeCssUrl(plan.url, reference.quote)
+      const inAttribute = reference.context.origin === 'style-attribute'
+      edits.push({
+        start: reference.start,
+        end: reference.end,
+        text: inAttribute ? text.replace(/&/g, '&amp;') : text,
+      })
+      rewritten.push({ url: plan.url, path: plan.path, line: reference.line })
+      continue
+    }
+    const element = reference.element
+    if (element === undefined) continue
+    if (needsIntegrity(reference)) {
+      if (!sri) continue
+      const existing = element.attributes.integrity
+      if (existing !== undefined && !existing.split(/\s+/).includes(plan.asset.integrity)) {
+        warnings.push({
+          code: 'W_INTEGRITY_MISMATCH',
+          message: `has integrity="${existing}", which does not match ${plan.path} (${plan.asset.integrity}); it stays on the origin. Update or remove the attribute.`,
+          path: context.documentPath,
+          line: reference.line,
+        })
+        continue
+      }
+    }
+    edits.push({
+      start: reference.start,
+      end: reference.end,
+      text: escapeAttribute(plan.url, reference.quote),
+    })
+    rewritten.push({ url: plan.url, path: plan.path, line: reference.line })
+    const key = `${element.insertAt}:${reference.context.attribute}`
+    const group = byAttribute.get(key) ?? {
+      refs: [],
+      insertAt: element.insertAt,
+      name: reference.context.attribute,
+    }
+    group.refs.push(reference)
+    byAttribute.set(key, group)
+    if (needsIntegrity(reference)) addIntegrity(edits, element.attributes, element.insertAt, plan.asset)
+  }
+
+  for (const { refs, insertAt, name } of byAttribute.values()) {
+    const raw = rawAttributeValue(html, refs[0] as HtmlReference, refs[refs.length - 1] as HtmlReference)
+    const value = refs[0]?.quote === '"' ? raw : raw.replace(/"/g, '&quot;')
+    edits.push({
+      start: insertAt,
+      end: insertAt,
+      text: ` ${FALLBACK_ATTRIBUTE_PREFIX}${name.replace(':', '-')}="${value}"`,
+    })
+  }
+  return { html: edits.length === 0 ? html : applyEdits(html, edits), rewritten, warnings }
+}
+
+function addIntegrity(
+  edits: Edit[],
+  attributes: Record<string, string>,
+  at: number,
+  asset: PublishedAsset,
+): void {
+  if (attributes.integrity === undefined) {
+    edits.push({ start: at, end: at, text: ` integrity="${asset.integrity}"` })
+  }
+  if (attributes.crossorigin === undefined)
+    edits.push({ start: at, end: at, text: ' crossorigin="anonymous"' })
+}
