@@ -50,6 +50,20 @@ export function createProgram(): Command {
     .option('--include <glob...>', 'glob patterns of the files that are assets (default: all)')
     .option('--exclude <glob...>', 'glob patterns of files that are not assets (still copied)')
     .option('--dotfiles', 'treat dotfiles as assets, like `ipfs add --hidden`')
+    .option('--gateway <url>', "IPFS gateway the rewritten links point at, e.g. a host node's gateway")
+    .addOption(
+      new Option('--link-format <format>', 'how IPFS links are written (default: path)').choices([
+        'path',
+        'subdomain',
+        'native',
+      ]),
+    )
+    .option('--no-rewrite', 'do not rewrite pages and stylesheets (a faithful copy)')
+    .option('--no-sri', 'leave scripts and stylesheets on the origin instead of rewriting them with SRI')
+    .option(
+      '--fallback-timeout <ms>',
+      'how long the fallback runtime waits for IPFS before the origin (default: 3000)',
+    )
     .option('--cache-dir <dir>', 'block cache folder (default: ~/.cache/p2pcdn)')
     .option('--no-cache', 'use a throw-away block cache')
     .option('--json', 'print the result as one JSON object on stdout')

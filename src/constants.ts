@@ -27,7 +27,13 @@ export const MANIFEST_SCHEMA_VERSION = 1
 /** File names that publish writes at the root of its output, and that a scan never treats as assets. */
 export const MANIFEST_FILE = 'p2pcdn-manifest.json'
 export const CAR_FILE = 'p2pcdn.car'
-export const OWN_OUTPUT_FILES: readonly string[] = [MANIFEST_FILE, CAR_FILE]
+/** The fallback runtime and its data, served from the origin only (never IPFS links themselves). */
+export const RUNTIME_FILE = 'p2pcdn-fallback.js'
+export const RUNTIME_DATA_FILE = 'p2pcdn-fallback.json'
+export const OWN_OUTPUT_FILES: readonly string[] = [MANIFEST_FILE, CAR_FILE, RUNTIME_FILE, RUNTIME_DATA_FILE]
+
+/** How long the fallback runtime waits for an IPFS source before switching to the origin (ms). */
+export const DEFAULT_FALLBACK_TIMEOUT = 3000
 
 /** Config file names looked up, in this order, in the working directory. */
 export const CONFIG_FILES = [

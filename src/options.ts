@@ -1,9 +1,16 @@
 import { homedir } from 'node:os'
 import path from 'node:path'
 import type { ProgressOptions } from 'progress-events'
-import { DEFAULT_OUT_SUFFIX, DEFAULT_PROFILE, PROFILES, type ProfileName } from './constants.js'
+import {
+  DEFAULT_FALLBACK_TIMEOUT,
+  DEFAULT_OUT_SUFFIX,
+  DEFAULT_PROFILE,
+  PROFILES,
+  type ProfileName,
+} from './constants.js'
 import { errors } from './errors.js'
 import type { PublishProgressEvents } from './progress.js'
+import type { IpfsLinkFormat, IpfsLinkOptions } from './rewrite/ipfs-link.js'
 
 /**
  * Options shared by the CLI, the config file, the library and the bundler
@@ -55,6 +62,37 @@ export interface P2pcdnOptions extends ProgressOptions<PublishProgressEvents> {
    */
   cacheDir?: string | false
   /**
+   * Rewrite the asset references of HTML pages and CSS files into IPFS links
+   * with an origin fallback. Needs `gateway` (or `linkFormat: 'native'`).
+   * @default true
+   */
+  rewrite?: boolean
+  /**
+   * The IPFS gateway the links point at, e.g. `https://gateway.example.com`
+   * (a host node's gateway). Without it, pages are not rewritten.
+   */
+  gateway?: string
+  /**
+   * How IPFS links are written: `path` (`<gateway>/ipfs/<cid>?filename=…`),
+   * `subdomain` (`https://<cid>.ipfs.<gateway host>/?filename=…`) or `native`
+   * (`ipfs://<cid>?filename=…`).
+   * @default 'path'
+   */
+  linkFormat?: IpfsLinkFormat
+  /**
+   * Rewrite scripts and stylesheets too, with Subresource Integrity
+   * (`integrity` + `crossorigin`) so no peer can inject code. Off: they stay
+   * on the origin.
+   * @default true
+   */
+  subresourceIntegrity?: boolean
+  /**
+   * How long the fallback runtime waits for an IPFS source before it switches
+   * an asset to the origin, in milliseconds.
+   * @default 3000
+   */
+  fallbackTimeout?: number
+  /**
    * Compute everything, write nothing: no output, no CAR, no cache.
    * @default false
    */
@@ -79,6 +117,8 @@ export interface ResolvedOptions {
   exclude: string[]
   dotfiles: boolean
   cacheDir: string | false
+  /** The link options when pages are rewritten; `undefined` when they are not. */
+  rewrite: { link: IpfsLinkOptions; subresourceIntegrity: boolean; fallbackTimeout: number } | undefined
   dryRun: boolean
   cwd: string
   signal: AbortSignal | undefined
@@ -96,6 +136,11 @@ export const OPTION_KEYS = [
   'exclude',
   'dotfiles',
   'cacheDir',
+  'rewrite',
+  'gateway',
+  'linkFormat',
+  'subresourceIntegrity',
+  'fallbackTimeout',
   'dryRun',
   'cwd',
   'signal',
@@ -198,6 +243,27 @@ export function normaliseOrigin(value: unknown): string {
   return url.origin
 }
 
+/** Normalises the `gateway` option to an http(s) URL without a trailing slash. */
+export function normaliseGateway(value: unknown): string {
+  let url: URL | undefined
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined
+  } catch {}
+  if (
+    url === undefined ||
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
+    throw errors.optionInvalid(
+      'gateway',
+      value,
+      'must be the absolute http(s) URL of an IPFS gateway, e.g. "https://gateway.example.com" (a host node\'s gateway)',
+    )
+  }
+  return url.href.replace(/\/+$/, '')
+}
+
 /**
  * Validates options and fills in every default. Never mutates its input.
  * Throws a `P2pcdnError` (`ERR_CONFIG_INVALID`) naming the option, the value
@@ -252,6 +318,31 @@ export function resolveOptions(options: P2pcdnOptions): ResolvedOptions {
     throw errors.optionInvalid('onProgress', options.onProgress, 'must be a function')
   }
 
+  const rewriteOn = checkBoolean('rewrite', options.rewrite, true)
+  const linkFormat = options.linkFormat ?? 'path'
+  if (!(['path', 'subdomain', 'native'] as const).includes(linkFormat)) {
+    throw errors.optionInvalid('linkFormat', linkFormat, 'must be one of "path", "subdomain", "native"')
+  }
+  const gateway = options.gateway === undefined ? undefined : normaliseGateway(options.gateway)
+  const timeout = options.fallbackTimeout ?? DEFAULT_FALLBACK_TIMEOUT
+  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 100 || timeout > 60_000) {
+    throw errors.optionInvalid(
+      'fallbackTimeout',
+      timeout,
+      'must be a whole number of milliseconds from 100 to 60000, e.g. 3000',
+    )
+  }
+  const subresourceIntegrity = checkBoolean('subresourceIntegrity', options.subresourceIntegrity, true)
+  const canLink = gateway !== undefined || linkFormat === 'native'
+  const rewrite =
+    rewriteOn && canLink
+      ? {
+          link: { format: linkFormat, gateway: gateway ?? 'https://gateway.invalid' },
+          subresourceIntegrity,
+          fallbackTimeout: timeout,
+        }
+      : undefined
+
   return {
     dir,
     out,
@@ -262,6 +353,7 @@ export function resolveOptions(options: P2pcdnOptions): ResolvedOptions {
     exclude: checkPatterns('exclude', options.exclude, []),
     dotfiles: checkBoolean('dotfiles', options.dotfiles, false),
     cacheDir,
+    rewrite,
     dryRun: checkBoolean('dryRun', options.dryRun, false),
     cwd,
     signal: options.signal,

@@ -5,11 +5,19 @@ import { BadBlockError, writeCar } from './car/write-car.js'
 import { CAR_FILE, MANIFEST_FILE, MANIFEST_SCHEMA_VERSION, type ProfileName } from './constants.js'
 import { errors, P2pcdnError } from './errors.js'
 import { type BlockCache, openBlockCache } from './import/block-cache.js'
-import { type ImportAssetsResult, importAssets } from './import/import-assets.js'
+import { importAssets } from './import/import-assets.js'
 import { buildSiteRoot } from './import/site-root.js'
 import { contentTypeOf, type Manifest, type ManifestAsset, writeManifest } from './manifest/write-manifest.js'
 import { type P2pcdnOptions, type ResolvedOptions, resolveOptions } from './options.js'
-import { copyInto, createStaging, recoverInterrupted, type Staging } from './output/staging.js'
+import {
+  copyInto,
+  createStaging,
+  createThrowAwayStaging,
+  recoverInterrupted,
+  type Staging,
+} from './output/staging.js'
+import type { IpfsLinkOptions } from './rewrite/ipfs-link.js'
+import { rewriteSite } from './rewrite/rewrite-site.js'
 import { type ScanResult, scanSite } from './scan/scan-site.js'
 import type { Warning } from './warnings.js'
 
@@ -31,6 +39,12 @@ export interface PublishResult {
   /** Assets read and imported in this run, and assets reused from the cache. */
   imported: number
   cached: number
+  /** Asset references rewritten into IPFS links. */
+  rewritten: number
+  /** How links were written; `undefined` when pages were not rewritten (`rewrite: false`, or no `gateway`). */
+  links: IpfsLinkOptions | undefined
+  /** What the site's Content-Security-Policy must allow for the rewritten pages, when any were rewritten. */
+  csp: string | undefined
   /** Blocks in the CAR and its size in bytes (0 on a dry run). */
   carBlocks: number
   carBytes: number
@@ -97,6 +111,34 @@ function copyPlan(scan: ScanResult, dir: string) {
 }
 
 /**
+ * From a manifest already in the input folder (an earlier output published
+ * again): `path\0cid` → the CID the file had before that earlier rewrite.
+ */
+async function previousOriginals(dir: string): Promise<Map<string, string>> {
+  const map = new Map<string, string>()
+  try {
+    const manifest = JSON.parse(await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as Manifest
+    for (const a of manifest.assets ?? []) {
+      if (typeof a.originalCid === 'string') map.set(`${a.path}\0${a.cid}`, a.originalCid)
+    }
+  } catch {
+    // None, or not ours: nothing to carry over.
+  }
+  return map
+}
+
+/** The Content-Security-Policy additions rewritten pages need. */
+function cspAdvice(link: IpfsLinkOptions): string {
+  const source =
+    link.format === 'native'
+      ? 'ipfs:'
+      : link.format === 'subdomain'
+        ? `${new URL(link.gateway).protocol}//*.ipfs.${new URL(link.gateway).host}`
+        : new URL(link.gateway).origin
+  return `script-src 'self' ${source}; style-src ${source}; img-src ${source}; media-src ${source}; font-src ${source}; connect-src ${source}`
+}
+
+/**
  * Publishes a site folder: scans it, imports every asset into UnixFS blocks
  * with Kubo-identical CIDs, and writes the P2P variant of the site with
  * `p2pcdn.car` (root = the site's root CID) and `p2pcdn-manifest.json`. The
@@ -127,53 +169,99 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
   let copying: Promise<void> = Promise.resolve()
   try {
     cache = await openBlockCache({ cacheDir: opts.cacheDir, dir: opts.dir, profile, readOnly: opts.dryRun })
-    // The copy runs beside the import: one is disk-bound, the other hashing-bound.
-    if (!opts.dryRun) {
-      staging = await createStaging(opts.out)
-      copying = copyInto(staging.dir, copyPlan(scan, opts.dir), { signal, previous: opts.out })
+    const store = cache
+    const warnings: Warning[] = [...scan.warnings]
+    /**
+     * One pass: stage and copy, import, rewrite, root, CAR. A damaged cached
+     * block found while writing the CAR makes publish run it once more with
+     * the cache in repair mode.
+     */
+    const attempt = async (repair: boolean) => {
+      // A dry run stages in a throw-away folder, and only the files the rewrite reads.
+      const plan = copyPlan(scan, opts.dir)
+      if (opts.dryRun) plan.files = plan.files.filter((f) => /\.(html?|css)$/i.test(f.path))
+      staging = opts.dryRun ? await createThrowAwayStaging() : await createStaging(opts.out)
+      // The copy runs beside the import: one is disk-bound, the other hashing-bound.
+      copying = copyInto(staging.dir, plan, { signal, previous: opts.dryRun ? undefined : opts.out })
       copying.catch(() => {})
-    }
-
-    // The rewrite step (HTML/CSS asset references into IPFS links) slots in
-    // after the import; until then the output is a faithful copy of the input.
-    let imported: ImportAssetsResult
-    let root: string
-    let car = { blocks: 0, bytes: 0 }
-    for (let attempt = 0; ; attempt++) {
-      imported = await importAssets(scan.assets, {
+      const imported = await importAssets(scan.assets, {
         profile,
-        cache,
+        cache: store,
         signal,
         onProgress,
-        noCacheHits: attempt > 0,
+        noCacheHits: repair,
       })
-      const rootCid = await buildSiteRoot(imported.assets, cache.blockstore, profile)
-      root = rootCid.toString()
-      onProgress?.(new CustomProgressEvent('p2pcdn:import:root', { cid: root }))
-      if (staging === undefined) break
-      try {
-        car = await writeCar(rootCid, cache.blockstore, path.join(staging.dir, CAR_FILE), {
-          signal,
-          onProgress,
-          trusted: cache.isFresh,
-        })
-        break
-      } catch (err) {
-        // A damaged or missing cached block: drop it, forget the index, import everything again once.
-        if (!(err instanceof BadBlockError) || attempt > 0) throw err
-        await Promise.resolve(cache.blockstore.delete(err.cid)).catch(() => {})
-        cache.forgetAll()
-        cache.repair()
-      }
-    }
-    await copying
+      await copying
 
-    const assets: ManifestAsset[] = imported.assets.map((a) => ({
+      let assets = imported.assets
+      const originals = new Map<string, string>()
+      let rewritten = 0
+      if (opts.rewrite !== undefined) {
+        const stagedDir = staging.dir
+        const result = await rewriteSite({
+          outDir: stagedDir,
+          assets,
+          origins: opts.origins,
+          ...opts.rewrite,
+          signal,
+          reimport: async (paths) =>
+            (
+              await importAssets(
+                paths.map((p) => ({ path: p, source: path.join(stagedDir, p) })),
+                { profile, cache: store, signal },
+              )
+            ).assets,
+        })
+        rewritten = result.references
+        warnings.push(...result.warnings)
+        assets = assets.map((a) => result.changed.get(a.path)?.asset ?? a)
+        for (const [p, { originalCid }] of result.changed) originals.set(p, originalCid)
+      }
+
+      const rootCid = await buildSiteRoot(assets, store.blockstore, profile)
+      onProgress?.(new CustomProgressEvent('p2pcdn:import:root', { cid: rootCid.toString() }))
+      const car = opts.dryRun
+        ? { blocks: 0, bytes: 0 }
+        : await writeCar(rootCid, store.blockstore, path.join(staging.dir, CAR_FILE), {
+            signal,
+            onProgress,
+            trusted: store.isFresh,
+          })
+      return { imported, assets, originals, rewritten, root: rootCid.toString(), car }
+    }
+
+    let pass: Awaited<ReturnType<typeof attempt>>
+    try {
+      pass = await attempt(false)
+    } catch (err) {
+      // A damaged or missing cached block: drop it, forget the index, and do it all again once.
+      if (!(err instanceof BadBlockError)) throw err
+      await copying.catch(() => {})
+      await (staging as Staging | undefined)?.discard()
+      staging = undefined
+      await Promise.resolve(cache.blockstore.delete(err.cid)).catch(() => {})
+      cache.forgetAll()
+      cache.repair()
+      pass = await attempt(true)
+    }
+    const { imported, root, car } = pass
+    // Publishing an earlier output again: its manifest still knows the CIDs from before the first rewrite.
+    const before = await previousOriginals(opts.dir)
+    const originalOf = (p: string, cid: string): { originalCid?: string } => {
+      const now = pass.originals.get(p)
+      if (now !== undefined) return { originalCid: before.get(`${p}\0${now}`) ?? now }
+      const earlier = before.get(`${p}\0${cid}`)
+      return earlier === undefined ? {} : { originalCid: earlier }
+    }
+    warnings.push(...imported.warnings)
+
+    const assets: ManifestAsset[] = pass.assets.map((a) => ({
       path: a.path,
       cid: a.cid.toString(),
       size: a.size,
       integrity: a.integrity,
       contentType: contentTypeOf(a.path),
+      ...originalOf(a.path, a.cid.toString()),
     }))
     const manifest: Manifest = {
       schemaVersion: MANIFEST_SCHEMA_VERSION,
@@ -182,10 +270,11 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
       origins: opts.origins,
       assets,
     }
-    if (staging !== undefined) {
-      await writeManifest(manifest, path.join(staging.dir, MANIFEST_FILE))
+    if (!opts.dryRun && staging !== undefined) {
+      const staged = staging as Staging
+      await writeManifest(manifest, path.join(staged.dir, MANIFEST_FILE))
       signal?.throwIfAborted()
-      await staging.commit()
+      await staged.commit()
       staging = undefined
       await cache.save()
       onProgress?.(new CustomProgressEvent('p2pcdn:output:done', { out: opts.out }))
@@ -202,12 +291,15 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
       bytes: scan.bytes,
       imported: imported.imported,
       cached: imported.cached,
+      rewritten: pass.rewritten,
+      links: opts.rewrite?.link,
+      csp: opts.rewrite === undefined || pass.rewritten === 0 ? undefined : cspAdvice(opts.rewrite.link),
       carBlocks: car.blocks,
       carBytes: car.bytes,
       durationMs: performance.now() - started,
       dryRun: opts.dryRun,
       assets,
-      warnings: [...scan.warnings, ...imported.warnings],
+      warnings,
     }
   } catch (err) {
     if (signal?.aborted && !(err instanceof P2pcdnError)) throw errors.aborted()
@@ -215,7 +307,7 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
   } finally {
     if (staging !== undefined) {
       await copying.catch(() => {})
-      await staging.discard()
+      await (staging as Staging).discard()
     }
     await cache?.close()
   }

@@ -24,6 +24,17 @@ function summary(result: PublishResult): string {
     lines.push(`  manifest  ${rel(result.manifest as string)}`)
   }
   lines.push(`  imported  ${result.imported} files, ${result.cached} unchanged from the cache`)
+  if (result.links === undefined) {
+    lines.push('  rewrite   off (no --gateway set, or --no-rewrite): pages link to the origin only')
+  } else {
+    const where =
+      result.links.format === 'native' ? 'ipfs://' : `${result.links.gateway} (${result.links.format})`
+    lines.push(
+      `  rewrite   ${result.rewritten} references into IPFS links on ${where}, each with an origin fallback`,
+    )
+  }
+  if (result.csp !== undefined)
+    lines.push(`  csp       if the site sends a Content-Security-Policy, allow: ${result.csp}`)
   lines.push(
     `  time      ${seconds.toFixed(2)} s (${(result.bytes / 1e6 / Math.max(seconds, 1e-3)).toFixed(1)} MB/s)`,
   )
@@ -49,6 +60,11 @@ function flagOptions(dir: string | undefined, flags: Record<string, unknown>, cm
   if (given('cacheDir')) options.cacheDir = path.resolve(cwd, flags.cacheDir as string)
   if (given('cache') && flags.cache === false) options.cacheDir = false
   if (given('dryRun')) options.dryRun = true
+  if (given('gateway')) options.gateway = flags.gateway as string
+  if (given('linkFormat')) options.linkFormat = flags.linkFormat as P2pcdnOptions['linkFormat']
+  if (given('rewrite') && flags.rewrite === false) options.rewrite = false
+  if (given('sri') && flags.sri === false) options.subresourceIntegrity = false
+  if (given('fallbackTimeout')) options.fallbackTimeout = Number(flags.fallbackTimeout)
   return options
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { constants, lstatSync } from 'node:fs'
 import fs from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { OLD_PREFIX, TEMP_PREFIX } from '../constants.js'
 import { eachLimit } from '../utils/each-limit.js'
@@ -78,6 +79,20 @@ export async function createStaging(out: string): Promise<Staging> {
       } else {
         await fs.rename(dir, out)
       }
+    },
+    async discard() {
+      await fs.rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A staging folder for a dry run: under the system's temporary folder, never committed. */
+export async function createThrowAwayStaging(): Promise<Staging> {
+  const dir = await fs.mkdtemp(path.join(tmpdir(), 'p2pcdn-dry-run-'))
+  return {
+    dir,
+    async commit() {
+      throw new Error('a dry run is never committed')
     },
     async discard() {
       await fs.rm(dir, { recursive: true, force: true })

@@ -89,7 +89,8 @@ function visitElement(walk: Walk, element: Element, inTemplate: boolean): void {
     if (!(qualified in parsed)) parsed[qualified] = attr.value
   }
 
-  if (namespace === 'html' && !inTemplate) readDocumentSettings(walk, name, parsed, tag.startLine)
+  if (namespace === 'html' && !inTemplate)
+    readDocumentSettings(walk, name, parsed, tag.startLine, tag.endOffset)
 
   const parent = element.parentNode
   const parentName = parent && 'tagName' in parent ? asciiLowerCase(parent.tagName) : undefined
@@ -119,8 +120,17 @@ function visitElement(walk: Walk, element: Element, inTemplate: boolean): void {
 }
 
 /** `<base href>` and the declared charset: the first of each in tree order, outside templates. */
-function readDocumentSettings(walk: Walk, name: string, attrs: Record<string, string>, line: number): void {
+function readDocumentSettings(
+  walk: Walk,
+  name: string,
+  attrs: Record<string, string>,
+  line: number,
+  tagEnd: number,
+): void {
   const { result } = walk
+  // Only start tags written in the source get here (implied ones have no location).
+  if (name === 'head' && result.headTagEnd === undefined) result.headTagEnd = tagEnd
+  if (name === 'html' && result.htmlTagEnd === undefined) result.htmlTagEnd = tagEnd
   if (name === 'base' && result.baseHref === undefined && attrs.href !== undefined) {
     result.baseHref = { url: trimAsciiWhitespace(attrs.href), line }
   } else if (name === 'meta' && result.charset === undefined) {

@@ -26,6 +26,10 @@ export interface HtmlReferences {
   baseHref?: { url: string; line: number }
   /** The charset label the document declares (`<meta charset>` or `http-equiv="content-type"`), as written. */
   charset?: string
+  /** Offset right after the `<head…>` start tag, when the source has one: where head content can be inserted. */
+  headTagEnd?: number
+  /** Offset right after the `<html…>` start tag, when the source has one. */
+  htmlTagEnd?: number
   warnings: HtmlWarning[]
 }
 

@@ -1,4 +1,5 @@
 import { posix } from 'node:path'
+import { OWN_OUTPUT_FILES } from '../constants.js'
 import type { Warning } from '../warnings.js'
 import { type IpfsLinkOptions, ipfsLink, parseIpfsLink } from './ipfs-link.js'
 import { matchAsset, resolveReference } from './resolve-reference.js'
@@ -21,6 +22,8 @@ export interface RewriteContext {
   assets: ReadonlyMap<string, PublishedAsset>
   /** How IPFS links are written. */
   link: IpfsLinkOptions
+  /** Site paths whose references stay as they are, without a warning (e.g. an `@import` cycle). */
+  skip?: ReadonlySet<string>
 }
 
 /** What to do with one reference. */
@@ -33,7 +36,12 @@ export type Plan =
       path: string
       asset: PublishedAsset
     }
-  | { action: 'keep'; warning?: Warning }
+  | {
+      action: 'keep'
+      warning?: Warning
+      /** Set when the reference already is an IPFS link (a page published before): its CID. */
+      linked?: string
+    }
 
 /** `?filename=x` plus the reference's own query and fragment: `?filename=x&v=2#top`. */
 function withSuffix(link: string, suffix: string): string {
@@ -54,14 +62,16 @@ function withSuffix(link: string, suffix: string): string {
  * when it names a site file that does not exist.
  */
 export function planReference(reference: Reference, context: RewriteContext, baseHref?: string): Plan {
-  if (parseIpfsLink(reference.url) !== undefined) return { action: 'keep' }
+  const existing = parseIpfsLink(reference.url)
+  if (existing !== undefined) return { action: 'keep', linked: existing.cid }
   const resolved = resolveReference(reference.url, {
     documentPath: context.documentPath,
     origins: context.origins,
     ...(baseHref === undefined ? {} : { baseHref }),
   })
-  if (resolved.kind !== 'asset') return { action: 'keep' }
-  const path = matchAsset(resolved, (p) => context.assets.has(p))
+  if (resolved.kind !== 'asset' || OWN_OUTPUT_FILES.includes(resolved.path)) return { action: 'keep' }
+  const path = matchAsset(resolved, (p) => context.assets.has(p) || context.skip?.has(p) === true)
+  if (path !== undefined && context.skip?.has(path)) return { action: 'keep' }
   const asset = path === undefined ? undefined : context.assets.get(path)
   if (path === undefined || asset === undefined) {
     return {

@@ -17,11 +17,22 @@ export interface RewriteHtmlOptions {
    * @default true
    */
   subresourceIntegrity?: boolean
+  /**
+   * `src` of the fallback runtime, given the page's `<base href>` (relative
+   * URLs resolve against it); when set, a page that gets rewritten gains
+   * `<script src="…"></script>` right after its `<head>` start tag (once).
+   * Returning `undefined` adds nothing.
+   */
+  runtimeScript?: (baseHref: string | undefined) => string | undefined
 }
 
 export interface RewriteHtmlResult {
   html: string
   rewritten: RewrittenReference[]
+  /** CIDs of CSS references that already were IPFS links (published before): the runtime probes them too. */
+  linkedCss: string[]
+  /** The page loads the fallback runtime (added now, or already there). */
+  runtime: boolean
   warnings: Warning[]
 }
 
@@ -76,6 +87,7 @@ export function rewriteHtml(
   const baseHref = found.baseHref?.url
   const edits: Edit[] = []
   const rewritten: RewrittenReference[] = []
+  const linkedCss: string[] = []
   const warnings: Warning[] = found.warnings.map((w) => ({ ...w, path: context.documentPath }))
   // References of one attribute, to write its fallback once: key = insertAt + attribute.
   const byAttribute = new Map<string, { refs: HtmlReference[]; insertAt: number; name: string }>()
@@ -84,6 +96,7 @@ export function rewriteHtml(
     const plan = planReference(reference, context, baseHref)
     if (plan.action === 'keep') {
       if (plan.warning) warnings.push(plan.warning)
+      if (plan.linked && reference.context.type === 'css') linkedCss.push(plan.linked)
       continue
     }
     if (reference.context.type === 'css') {
@@ -94,7 +107,7 @@ export function rewriteHtml(
         end: reference.end,
         text: inAttribute ? text.replace(/&/g, '&amp;') : text,
       })
-      rewritten.push({ url: plan.url, path: plan.path, line: reference.line })
+      rewritten.push({ url: plan.url, path: plan.path, line: reference.line, css: true })
       continue
     }
     const element = reference.element
@@ -117,7 +130,7 @@ export function rewriteHtml(
       end: reference.end,
       text: escapeAttribute(plan.url, reference.quote),
     })
-    rewritten.push({ url: plan.url, path: plan.path, line: reference.line })
+    rewritten.push({ url: plan.url, path: plan.path, line: reference.line, css: false })
     const key = `${element.insertAt}:${reference.context.attribute}`
     const group = byAttribute.get(key) ?? {
       refs: [],
@@ -138,7 +151,36 @@ export function rewriteHtml(
       text: ` ${FALLBACK_ATTRIBUTE_PREFIX}${name.replace(':', '-')}="${value}"`,
     })
   }
-  return { html: edits.length === 0 ? html : applyEdits(html, edits), rewritten, warnings }
+  const present = hasRuntime(found.references)
+  const runtime = rewritten.length > 0 && !present ? options.runtimeScript?.(baseHref) : undefined
+  if (runtime !== undefined) {
+    const at = found.headTagEnd ?? found.htmlTagEnd ?? afterDoctype(html)
+    edits.push({ start: at, end: at, text: `<script src="${escapeAttribute(runtime, '"')}"></script>` })
+  }
+  return {
+    html: edits.length === 0 ? html : applyEdits(html, edits),
+    rewritten,
+    linkedCss,
+    runtime: present || runtime !== undefined,
+    warnings,
+  }
+}
+
+const RUNTIME_NAME = /(^|\/)p2pcdn-fallback\.js$/
+
+function hasRuntime(references: readonly HtmlReference[]): boolean {
+  return references.some(
+    (r) =>
+      r.context.type === 'attribute' &&
+      r.context.element === 'script' &&
+      RUNTIME_NAME.test(r.url.split(/[?#]/)[0] ?? ''),
+  )
+}
+
+/** Where to insert into a page with neither `<html>` nor `<head>` written: after the doctype (and comments before it). */
+function afterDoctype(html: string): number {
+  const match = /^(?:\uFEFF)?(?:\s|<!--[\s\S]*?-->)*<!doctype[^>]*>/i.exec(html)
+  return match === null ? 0 : match[0].length
 }
 
 function addIntegrity(

@@ -9,6 +9,8 @@ export interface RewrittenReference {
   /** The site file it names. */
   path: string
   line: number
+  /** Written in CSS (no element to carry a fallback: the runtime probes it). */
+  css: boolean
 }
 
 export interface RewriteStylesheetResult {
@@ -16,6 +18,8 @@ export interface RewriteStylesheetResult {
   rewritten: RewrittenReference[]
   /** Site paths of the stylesheets this one `@import`s (they must be rewritten first). */
   imports: string[]
+  /** CIDs of references that already were IPFS links (published before). */
+  linked: string[]
   warnings: Warning[]
 }
 
@@ -28,19 +32,21 @@ export function rewriteStylesheet(css: string, context: RewriteContext): Rewrite
   const rewritten: RewrittenReference[] = []
   const imports: string[] = []
   const warnings: Warning[] = []
+  const linked: string[] = []
   const result = rewriteCss(
     css,
     (reference) => {
       const plan = planReference(reference, context)
       if (plan.action === 'keep') {
         if (plan.warning) warnings.push(plan.warning)
+        if (plan.linked) linked.push(plan.linked)
         return undefined
       }
       if (reference.context.type === 'css' && reference.context.syntax === 'import') imports.push(plan.path)
-      rewritten.push({ url: plan.url, path: plan.path, line: reference.line })
+      rewritten.push({ url: plan.url, path: plan.path, line: reference.line, css: true })
       return plan.url
     },
     { origin: 'stylesheet' },
   )
-  return { css: result.css, rewritten, imports, warnings }
+  return { css: result.css, rewritten, imports, linked, warnings }
 }

@@ -1,0 +1,224 @@
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { RUNTIME_DATA_FILE, RUNTIME_FILE } from '../constants.js'
+import type { ImportedAsset } from '../import/import-assets.js'
+import type { Warning } from '../warnings.js'
+import { findCssReferences } from './css-references.js'
+import { type IpfsLinkOptions, parseIpfsLink } from './ipfs-link.js'
+import type { PublishedAsset, RewriteContext } from './plan-reference.js'
+import { matchAsset, resolveReference } from './resolve-reference.js'
+import { rewriteHtml } from './rewrite-html.js'
+import { type RewrittenReference, rewriteStylesheet } from './rewrite-stylesheet.js'
+import { decodeDocument } from './text-codec.js'
+
+export interface RewriteSiteOptions {
+  /** The staged output folder, holding a copy of every asset; rewritten files are replaced there. */
+  outDir: string
+  /** The import step's result for every asset. */
+  assets: readonly ImportedAsset[]
+  origins: readonly string[]
+  link: IpfsLinkOptions
+  subresourceIntegrity: boolean
+  /** Written into `p2pcdn-fallback.json` for the runtime (ms). */
+  fallbackTimeout: number
+  /** Imports files the rewrite changed (their bytes are in `outDir`); returns their new CIDs. */
+  reimport: (paths: string[]) => Promise<ImportedAsset[]>
+  signal?: AbortSignal
+}
+
+export interface RewriteSiteResult {
+  /** The files the rewrite changed, with their new import result and the CID of the input file. */
+  changed: Map<string, { asset: ImportedAsset; originalCid: string }>
+  /** How many references became IPFS links. */
+  references: number
+  /** Whether the fallback runtime and its data were written to the output. */
+  runtime: boolean
+  warnings: Warning[]
+}
+
+const isHtml = (p: string) => /\.html?$/i.test(p)
+const isCss = (p: string) => /\.css$/i.test(p)
+
+/** The built fallback runtime: next to the compiled library, or in `dist/` when running from source. */
+function runtimeSource(): string {
+  const candidates = ['../../runtime/p2pcdn-fallback.js', '../../dist/runtime/p2pcdn-fallback.js']
+  for (const candidate of candidates) {
+    const file = new URL(candidate, import.meta.url)
+    try {
+      return readFileSync(file, 'utf8')
+    } catch {}
+  }
+  throw new Error('The fallback runtime is not built: run `npm run build`.')
+}
+
+/** Writes a file through a temporary name: the staged file may be a hard link shared with the input or the earlier output. */
+async function replaceFile(file: string, bytes: Buffer | string): Promise<void> {
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`
+  await fs.writeFile(tmp, bytes)
+  await fs.rename(tmp, file)
+}
+
+/**
+ * The rewrite step: turns the asset references of every stylesheet, then
+ * every page, into IPFS links, in dependency order (a stylesheet's new CID is
+ * known before the pages and stylesheets that use it are rewritten; an
+ * `@import` cycle leaves the imports that close it on the origin). Changed
+ * files are re-imported; pages that got IPFS links load the fallback runtime,
+ * which is written to the output with its data.
+ */
+export async function rewriteSite(options: RewriteSiteOptions): Promise<RewriteSiteResult> {
+  const { outDir, signal } = options
+  const published = new Map<string, PublishedAsset>(
+    options.assets.map((a) => [a.path, { cid: a.cid.toString(), integrity: a.integrity }]),
+  )
+  const originalCid = new Map(options.assets.map((a) => [a.path, a.cid.toString()]))
+  const changed: RewriteSiteResult['changed'] = new Map()
+  const warnings: Warning[] = []
+  const cssReferenced = new Map<string, string>()
+  // CSS links already on IPFS (a site published before), mapped back to their files below.
+  const linkedCss: string[] = []
+  let pagesWithRuntime = 0
+  let references = 0
+
+  const context = (documentPath: string, skip?: ReadonlySet<string>): RewriteContext => ({
+    documentPath,
+    origins: options.origins,
+    assets: published,
+    link: options.link,
+    ...(skip === undefined ? {} : { skip }),
+  })
+  const note = (rewritten: readonly RewrittenReference[]) => {
+    references += rewritten.length
+    for (const r of rewritten) {
+      const cid = parseIpfsLink(r.url)?.cid
+      if (r.css && cid !== undefined) cssReferenced.set(cid, r.path)
+    }
+  }
+  const commit = async (paths: string[]) => {
+    if (paths.length === 0) return
+    for (const asset of await options.reimport(paths)) {
+      published.set(asset.path, { cid: asset.cid.toString(), integrity: asset.integrity })
+      changed.set(asset.path, { asset, originalCid: originalCid.get(asset.path) ?? asset.cid.toString() })
+    }
+  }
+  const read = async (p: string, kind: 'html' | 'css') => {
+    const decoded = decodeDocument(await fs.readFile(path.join(outDir, p)), kind)
+    if (decoded === undefined) {
+      warnings.push({
+        code: 'W_CHARSET',
+        message: `is not valid in its declared or default charset (UTF-8, UTF-16 with a BOM, or windows-1252), so it is left as it is. Re-save it as UTF-8.`,
+        path: p,
+      })
+    }
+    return decoded
+  }
+
+  // Stylesheets, each after the stylesheets it imports.
+  const sheets = options.assets.map((a) => a.path).filter(isCss)
+  const state = new Map<string, 'visiting' | 'done'>()
+  const importsOf = (p: string, css: string) =>
+    findCssReferences(css, { origin: 'stylesheet' })
+      .filter((r) => r.context.type === 'css' && r.context.syntax === 'import')
+      .map((r) => resolveReference(r.url, { documentPath: p, origins: options.origins }))
+      .map((r) => matchAsset(r, (candidate) => published.has(candidate)))
+      .filter((d): d is string => d !== undefined && isCss(d))
+  const visit = async (p: string): Promise<void> => {
+    signal?.throwIfAborted()
+    state.set(p, 'visiting')
+    const decoded = await read(p, 'css')
+    if (decoded !== undefined) {
+      const cycle = new Set<string>()
+      for (const dependency of importsOf(p, decoded.text)) {
+        const seen = state.get(dependency)
+        if (seen === undefined) await visit(dependency)
+        else if (seen === 'visiting') {
+          cycle.add(dependency)
+          warnings.push({
+            code: 'W_IMPORT_CYCLE',
+            message: `imports ${dependency}, which imports it back; that @import stays on the origin.`,
+            path: p,
+          })
+        }
+      }
+      const result = rewriteStylesheet(decoded.text, context(p, cycle))
+      warnings.push(...result.warnings)
+      note(result.rewritten)
+      linkedCss.push(...result.linked)
+      if (result.css !== decoded.text) {
+        await replaceFile(path.join(outDir, p), decoded.encode(result.css))
+        await commit([p])
+      }
+    }
+    state.set(p, 'done')
+  }
+  for (const sheet of sheets) if (!state.has(sheet)) await visit(sheet)
+
+  // Pages, which nothing depends on: rewrite them all, then import them together.
+  /** The runtime's URL relative to the folder the page's relative URLs resolve against (its `<base href>`, if any). */
+  const runtimeSrc = (page: string, baseHref: string | undefined): string | undefined => {
+    let dir = path.posix.dirname(page)
+    if (baseHref !== undefined) {
+      // Where a relative URL in this page lands, given its base.
+      const probe = resolveReference('p2pcdn-probe', {
+        documentPath: page,
+        baseHref,
+        origins: options.origins,
+      })
+      if (probe.kind !== 'asset') return undefined
+      dir = path.posix.dirname(probe.path)
+    }
+    const up = path.posix.relative(`/${dir === '.' ? '' : dir}`, '/')
+    return up === '' ? RUNTIME_FILE : `${up}/${RUNTIME_FILE}`
+  }
+  const pages: string[] = []
+  for (const p of options.assets.map((a) => a.path).filter(isHtml)) {
+    signal?.throwIfAborted()
+    const decoded = await read(p, 'html')
+    if (decoded === undefined) continue
+    let baseOutside = false
+    const result = rewriteHtml(decoded.text, context(p), {
+      subresourceIntegrity: options.subresourceIntegrity,
+      runtimeScript: (baseHref) => {
+        const src = runtimeSrc(p, baseHref)
+        baseOutside = src === undefined
+        return src
+      },
+    })
+    if (baseOutside) {
+      warnings.push({
+        code: 'W_RUNTIME_BASE',
+        message:
+          'has a <base href> outside the site, so the fallback runtime cannot be linked; its IPFS links have no fallback. Remove the <base> or point it inside the site.',
+        path: p,
+      })
+    }
+    warnings.push(...result.warnings)
+    note(result.rewritten)
+    linkedCss.push(...result.linkedCss)
+    if (result.runtime) pagesWithRuntime++
+    if (result.html !== decoded.text) {
+      await replaceFile(path.join(outDir, p), decoded.encode(result.html))
+      pages.push(p)
+    }
+  }
+  await commit(pages)
+
+  const byCid = new Map([...published].map(([p, a]) => [a.cid, p]))
+  for (const cid of linkedCss) {
+    const p = byCid.get(cid)
+    if (p !== undefined) cssReferenced.set(cid, p)
+  }
+  const runtime = pagesWithRuntime > 0 || references > 0
+  if (runtime) {
+    await fs.writeFile(path.join(outDir, RUNTIME_FILE), runtimeSource())
+    const data = {
+      version: 1,
+      timeout: options.fallbackTimeout,
+      assets: Object.fromEntries([...cssReferenced].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    }
+    await fs.writeFile(path.join(outDir, RUNTIME_DATA_FILE), `${JSON.stringify(data, null, 2)}\n`)
+  }
+  return { changed, references, runtime, warnings }
+}
