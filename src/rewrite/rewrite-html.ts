@@ -180,7 +180,8 @@ function hasRuntime(references: readonly HtmlReference[]): boolean {
 /** Where to insert into a page with neither `<html>` nor `<head>` written: after the doctype (and comments before it). */
 function afterDoctype(html: string): number {
   const match = /^(?:\uFEFF)?(?:\s|<!--[\s\S]*?-->)*<!doctype[^>]*>/i.exec(html)
-  return match === null ? 0 : match[0].length
+  // Never before a byte order mark.
+  return match === null ? (html.startsWith('\uFEFF') ? 1 : 0) : match[0].length
 }
 
 function addIntegrity(
