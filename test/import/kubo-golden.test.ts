@@ -26,7 +26,6 @@
  * The 1 GiB `unixfs-v1-2025` max-links vectors run unless KUBO_GOLDEN_LARGE=0 (they need 1 GiB
  * and 1 GiB + 1 MiB inputs).
  */
-import { createCipheriv, createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
