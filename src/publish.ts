@@ -135,7 +135,7 @@ function cspAdvice(link: IpfsLinkOptions): string {
       : link.format === 'subdomain'
         ? `${new URL(link.gateway).protocol}//*.ipfs.${new URL(link.gateway).host}`
         : new URL(link.gateway).origin
-  return `script-src 'self' ${source}; style-src ${source}; img-src ${source}; media-src ${source}; font-src ${source}; connect-src ${source}`
+  return `script-src 'self' ${source}; style-src ${source}; img-src ${source}; media-src ${source}; font-src ${source}; connect-src 'self' ${source}`
 }
 
 /**

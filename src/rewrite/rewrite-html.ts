@@ -112,6 +112,9 @@ export function rewriteHtml(
     }
     const element = reference.element
     if (element === undefined) continue
+    // Browsers block a cross-origin SVG <use> and (without CORS on the media element) a
+    // cross-origin <track>: such links would always fail, so these stay on the origin.
+    if (reference.context.element === 'use' || reference.context.element === 'track') continue
     if (needsIntegrity(reference)) {
       if (!sri) continue
       const existing = element.attributes.integrity

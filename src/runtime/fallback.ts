@@ -2,23 +2,25 @@
 /// <reference lib="dom.iterable" />
 /**
  * The fallback runtime, `p2pcdn-fallback.js`: a classic script that publish
- * puts first in every rewritten page's `<head>`, so that every asset still
- * renders, from the origin, when the IPFS gateway fails or is slow.
+ * puts first in every rewritten page's `<head>`, so that the page's assets
+ * still render, from the origin, when the IPFS gateway fails or is slow.
  *
  * - Elements: a rewritten attribute keeps its origin value in
  *   `data-p2pcdn-<attribute>`. On an `error` event, or when the element has not
- *   loaded after the timeout, those values are put back (for `<source>`, all of
- *   the `<picture>`'s or media element's sources).
+ *   loaded after the timeout, those values are put back (for a `<source>`, all
+ *   of its `<picture>`'s or media element's sources).
  * - CSS (`<style>`, `style=""`, stylesheets): browsers fire no event for a
- *   failed `url()`, so each IPFS URL found there is probed with a `HEAD`
+ *   failed `url()`, so each IPFS link found there is probed with a `HEAD`
  *   request; on failure it is replaced by its origin URL (site root + the path
  *   that `p2pcdn-fallback.json` gives for its CID) through the CSSOM, which a
  *   strict CSP allows.
  * - Once one gateway request fails or times out, the gateway is taken as down
  *   for this page view: every asset not loaded yet moves to the origin at once.
+ * - Scripts move only on their own `error`: a parser-inserted script cannot be
+ *   cancelled, so a copy started at the timeout could run twice.
  *
  * Built with esbuild into one minified IIFE (`npm run build:runtime`); it
- * exports nothing and runs no inline code.
+ * exports nothing and needs no inline code.
  */
 
 interface FallbackConfig {
@@ -28,6 +30,8 @@ interface FallbackConfig {
   assets?: Record<string, string>
 }
 
+type AnyRule = CSSRule & Partial<CSSImportRule & CSSGroupingRule & CSSStyleRule>
+
 const PREFIX = 'data-p2pcdn-'
 const doc = document
 const root = new URL('.', (doc.currentScript as HTMLScriptElement).src).href
@@ -35,244 +39,207 @@ let timeout = 3000
 let assets: Record<string, string> = {}
 let dead = false
 let pending = 0
-let tries = 0
+let polls = 0
+let importing = false
 const loaded = new WeakSet<EventTarget>()
 const units = new Set<Element>()
 const probed = new Set<string>()
 /** An absolute URL as it stands in CSS or an attribute (IPFS links hold no quote, space, parenthesis or comma). */
 const URL_TOKEN = /(?:https?|ipfs):\/\/[^\s"'(),\\]+/g
 /** The CID of a path (`/ipfs/<cid>`), native (`ipfs://<cid>`) or subdomain (`//<cid>.ipfs.`) link. */
-const CID = /\/ipfs\/([^/?#]+)|^ipfs:\/\/([^/?#]+)|\/\/([^./]+)\.ipfs\./
+const CID = /(?:\/ipfs\/|^ipfs:\/\/|\/\/(?=[^./]+\.ipfs\.))([^/?#.]+)/
 
 const attrs = (e: Element): string[] => e.getAttributeNames().filter((n) => n.startsWith(PREFIX))
-const urls = (e: Element): string[] =>
-  attrs(e).flatMap((n) => e.getAttribute(n.slice(PREFIX.length).replace('-', ':'))?.match(URL_TOKEN) ?? [])
 
-/** The origin URL of a site asset's IPFS link, or undefined when the link names no known asset. */
+const ready = fetch(`${root}p2pcdn-fallback.json`)
+  .then((r) => r.json())
+  .then(
+    (config: FallbackConfig) => {
+      timeout = config.timeout || timeout
+      assets = config.assets || {}
+    },
+    () => {},
+  )
+
+/**
+ * The origin URL of a site asset's IPFS link, if known: its query (less
+ * `filename`) and fragment kept. It only ever stands quoted in CSS (`url("…")`,
+ * as the CSSOM writes it), so `encodeURI` plus `?` and `#` suffice.
+ */
 function originUrl(link: string): string | undefined {
-  const m = CID.exec(link)
-  const path = m && assets[(m[1] ?? m[2] ?? m[3]) as string]
-  if (!path) return undefined
-  const encoded = path
-    .split('/')
-    .map((s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16)}`))
-    .join('/')
-  // The link's own query (less `filename`) and fragment carry over.
-  const suffix = link
-    .replace(/^[^?#]*/, '')
-    .replace(/filename=[^&#]*&?/, '')
-    .replace(/^\?(?=#|$)/, '')
-  return root + encoded + suffix
+  const path = assets[(CID.exec(link) || [])[1] as string]
+  return (
+    path &&
+    root +
+      encodeURI(path).replace(/[?#]/g, encodeURIComponent) +
+      link.replace(/^[^?#]*(\?filename=[^&#]*)?/, '').replace(/^&/, '?')
+  )
 }
 
-/** CSS text with the IPFS links of a dead gateway replaced; the others are probed. */
+/** CSS text with the links of a dead gateway replaced; while it is alive, its links are probed. */
 function fix(text: string): string {
   return text.replace(URL_TOKEN, (link) => {
     const origin = originUrl(link)
-    if (origin === undefined) return link
-    if (dead) return origin
-    probe(link)
-    return link
+    if (origin && !dead) probe(link)
+    return (dead && origin) || link
   })
 }
 
-function fixDeclarations(style: CSSStyleDeclaration): void {
-  for (let i = 0; i < style.length; i++) {
-    const name = style[i] as string
+function fixStyle(style: CSSStyleDeclaration): void {
+  for (const name of style) {
     const value = style.getPropertyValue(name)
     const fixed = fix(value)
     if (fixed !== value) style.setProperty(name, fixed, style.getPropertyPriority(name))
   }
 }
 
-function fixRules(sheet: CSSStyleSheet | CSSGroupingRule | null): void {
-  let rules: CSSRuleList
+/** Every rule, nested and imported ones too; an unreadable (cross-origin) or missing sheet is skipped. */
+function fixRules(sheet: CSSStyleSheet | AnyRule | null): void {
   try {
-    // A gateway stylesheet without CORS is not readable: nothing to do there.
-    rules = (sheet as CSSStyleSheet).cssRules
-  } catch {
-    return
-  }
-  for (let i = 0; i < rules.length; i++) {
-    const rule = rules[i] as CSSRule & Partial<CSSImportRule & CSSGroupingRule & CSSStyleRule>
-    const text = rule.cssText
-    if (rule.styleSheet !== undefined || rule.style === undefined ? false : rule.selectorText === undefined) {
-      // @font-face (and other descriptor blocks): replaced whole, so the browser loads the new source.
-      replaceRule(sheet, i, text)
-    } else if (rule.styleSheet !== undefined) {
-      if (!replaceRule(sheet, i, text)) {
-        if (rule.styleSheet) fixRules(rule.styleSheet)
-        else if (tries++ < 50) later()
+    const rules = (sheet as CSSStyleSheet).cssRules
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i] as AnyRule
+      if (rule.styleSheet !== undefined) {
+        // @import: a new rule with the new URL, as the browser fetches an import only once.
+        const text = rule.cssText
+        const fixed = fix(text)
+        if (fixed !== text || !rule.styleSheet) importing = true
+        if (fixed !== text) {
+          ;(sheet as CSSStyleSheet).deleteRule(i)
+          ;(sheet as CSSStyleSheet).insertRule(fixed, i)
+        } else fixRules(rule.styleSheet)
       }
-    } else {
-      if (rule.style) fixDeclarations(rule.style)
-      if (rule.cssRules) fixRules(rule as CSSGroupingRule)
+      // Style rules, @font-face (the browser loads the new src), @keyframes frames.
+      if (rule.style) fixStyle(rule.style)
+      if (rule.cssRules) fixRules(rule)
     }
-  }
-}
-
-/** Replaces rule `i` of `parent` by its text with dead links replaced; true when it changed. */
-function replaceRule(parent: CSSStyleSheet | CSSGroupingRule | null, i: number, text: string): boolean {
-  const fixed = fix(text)
-  if (fixed === text || !parent) return false
-  parent.deleteRule(i)
-  parent.insertRule(fixed, i)
-  later()
-  return true
+  } catch {}
 }
 
 function css(): void {
-  for (const sheet of doc.styleSheets) fixRules(sheet)
-  for (const e of doc.querySelectorAll<HTMLElement>('[style]')) fixDeclarations(e.style)
+  importing = false
+  // Not document.styleSheets: it leaves out a stylesheet until its @imports have loaded.
+  for (const e of doc.querySelectorAll<HTMLLinkElement>('link,style')) fixRules(e.sheet)
+  for (const e of doc.querySelectorAll<HTMLElement>('[style]')) fixStyle(e.style)
+  // Stylesheets and imports arrive while the page loads: look again until it has.
+  if ((doc.readyState !== 'complete' || importing) && polls++ < 300) later()
 }
 
 /** One CSS pass soon, at most one waiting. */
 function later(): void {
-  pending ||= setTimeout(() => {
-    pending = 0
-    css()
-  }, 100) as unknown as number
+  if (!pending)
+    pending = setTimeout(() => {
+      pending = 0
+      css()
+    }, 100) as unknown as number
 }
-
-const ready = fetch(`${root}p2pcdn-fallback.json`)
-  .then((r) => r.json())
-  .then(
-    (config: FallbackConfig) => {
-      timeout = config.timeout ?? timeout
-      assets = config.assets ?? {}
-    },
-    () => {},
-  )
 
 /** Checks once that a gateway URL answers within the timeout; if not, the gateway is down. */
 function probe(link: string): void {
-  if (dead || probed.has(link)) return
+  if (probed.has(link)) return
   probed.add(link)
   ready
-    .then(() =>
-      Promise.race([
-        fetch(link, { method: 'HEAD', mode: 'cors' }).then((r) => r.ok),
-        new Promise((resolve) => setTimeout(resolve, timeout)),
-      ]),
-    )
-    .then((ok) => ok || down(), down)
+    .then(() => {
+      // Aborted at the timeout: a pending fetch would hold the page's load event.
+      const abort = new AbortController()
+      setTimeout(() => abort.abort(), timeout)
+      return fetch(link, { method: 'HEAD', signal: abort.signal })
+    })
+    .then((r) => r.ok || down(), down)
 }
 
-/** The gateway failed: every asset not loaded yet goes to the origin. */
+/** The gateway failed: every asset not loaded yet (and every poster) goes to the origin. */
 function down(): void {
   if (dead) return
   dead = true
-  for (const unit of units) if (!state(unit) || unit.hasAttribute(`${PREFIX}poster`)) fail(unit)
+  for (const unit of units) if (!state(unit)) fail(unit)
   css()
 }
 
-/** A `<source>` (and the `<img>` of a `<picture>`) falls back with its parent. */
+/** A `<source>`, and the `<img>` of a `<picture>`, fall back with their parent. */
 function unitOf(e: Element): Element {
   const parent = e.parentElement
-  return parent && (e.tagName === 'SOURCE' || (e.tagName === 'IMG' && parent.tagName === 'PICTURE'))
-    ? parent
-    : e
+  return parent && (e.localName === 'source' || parent.localName === 'picture') ? parent : e
 }
 
-/** true: loaded; false: loading and not done; undefined: no way to tell (probe instead). */
+/**
+ * true: loaded (or a script); false: loading and not done; undefined: no way
+ * to tell (probe instead). A poster fires no event, so its video is never done.
+ */
 function state(unit: Element): boolean | undefined {
-  if (loaded.has(unit)) return true
-  const tag = unit.tagName
-  if (tag === 'PICTURE') {
-    const img = unit.querySelector('img')
-    return img ? state(img) : undefined
-  }
-  if (unit instanceof HTMLImageElement) {
-    if (unit.complete) return unit.naturalWidth > 0
-    return unit.loading === 'lazy' ? undefined : false
-  }
-  if (unit instanceof HTMLMediaElement)
-    return unit.readyState > 0 || (unit.networkState === 2 ? false : undefined)
-  return tag === 'SCRIPT' ||
-    tag === 'INPUT' ||
-    tag === 'image' ||
-    /stylesheet/i.test(unit.getAttribute('rel') ?? '')
-    ? false
-    : undefined
+  const e = unit.localName === 'picture' ? unit.querySelector('img') || unit : unit
+  if (e.hasAttribute(`${PREFIX}poster`)) return undefined
+  if (loaded.has(e) || e.localName === 'script') return true
+  // A lazy image may not have started, a media element may wait (preload=none), an icon fires no load.
+  if (e instanceof HTMLImageElement)
+    return e.complete ? e.naturalWidth > 0 : e.loading === 'lazy' && undefined
+  if (e instanceof HTMLMediaElement) return e.readyState > 0 || (e.networkState !== 2 && undefined)
+  return !(/^(input|image)$/.test(e.localName) || /stylesheet/i.test((e as HTMLLinkElement).rel)) && undefined
 }
 
-/** Puts back an element's origin attributes; the number of attributes put back. */
+/** Puts back an element's origin attributes; how many. */
 function swap(e: Element): number {
   const names = attrs(e)
   for (const name of names) {
     const value = e.getAttribute(name) as string
-    const attribute = name.slice(PREFIX.length)
     e.removeAttribute(name)
-    if (attribute === 'xlink-href') e.setAttributeNS('http://www.w3.org/1999/xlink', 'xlink:href', value)
-    else e.setAttribute(attribute, value)
+    // xlink:href comes back as SVG 2 `href`, which takes precedence over it.
+    e.setAttribute(name.slice(PREFIX.length).replace('xlink-', ''), value)
   }
   return names.length
 }
 
-/** Moves a unit to the origin: its attributes and its children's; a script is run again from the origin. */
+/** Moves a unit and its children to the origin; how many attributes moved. */
 function fail(unit: Element): number {
-  if (unit.tagName === 'SCRIPT') {
-    if (!attrs(unit).length) return 0
+  if (unit.localName === 'script' && attrs(unit).length) {
     // A started script never loads again: a fresh element takes its place.
     const script = doc.createElement('script')
     for (const name of unit.getAttributeNames()) script.setAttribute(name, unit.getAttribute(name) as string)
     script.async = false
     swap(script)
     unit.replaceWith(script)
-    return swap(unit)
   }
-  let children = 0
-  for (const child of unit.children) children += swap(child)
-  if (children && unit instanceof HTMLMediaElement) unit.load()
-  return swap(unit) + children
+  let moved = swap(unit)
+  for (const child of unit.children) moved += swap(child)
+  if (moved && unit instanceof HTMLMediaElement) unit.load()
+  return moved
 }
 
 function track(e: Element): void {
-  if (!attrs(e).length || e.tagName === 'META') return
+  if (!attrs(e).length || e.localName === 'meta') return
   const unit = unitOf(e)
   if (units.has(unit)) return
   units.add(unit)
-  const seen = performance.now()
+  // Already failed before this script ran, or the gateway is known to be down.
   if (dead || ((unit as HTMLImageElement).complete && !(unit as HTMLImageElement).naturalWidth)) {
     if (fail(unit)) down()
     return
   }
-  if (state(unit) === undefined || unit.hasAttribute(`${PREFIX}poster`)) {
-    for (const link of urls(unit)) probe(link)
-  }
-  ready.then(() =>
-    setTimeout(
-      () => {
-        if (state(unit) === false) down()
-      },
-      seen + timeout - performance.now(),
-    ),
-  )
+  // No load event to wait for: ask the gateway for its links.
+  if (state(unit) === undefined)
+    for (const link of unit.outerHTML.match(URL_TOKEN) || []) if (CID.test(link)) probe(link)
+  ready.then(() => setTimeout(() => state(unit) === false && down(), timeout))
 }
 
-doc.addEventListener(
-  'error',
-  (event) => {
-    const e = event.target
-    if (e instanceof Element && (units.has(unitOf(e)) || attrs(e).length) && fail(unitOf(e))) down()
-  },
-  true,
-)
-doc.addEventListener(
-  'load',
-  (event) => {
-    loaded.add(event.target as EventTarget)
-    if ((event.target as Element).tagName === 'LINK') later()
-  },
-  true,
-)
-for (const e of doc.getElementsByTagName('*')) track(e)
+const on = (type: string, listener: (e: Element) => void) =>
+  doc.addEventListener(type, (event) => listener(event.target as Element), true)
+// Whatever failed, if the origin values of it (or its siblings) could be put back.
+on('error', (e) => fail(unitOf(e)) && down())
+on('load', (e) => {
+  loaded.add(e)
+  // Before the stylesheet's first use, so that none of its dead links is requested.
+  if (e.localName === 'link') css()
+})
+/** Tracks an element and its descendants. */
+const scan = (node: Element) => {
+  for (const e of [node, ...node.querySelectorAll('*')]) track(e)
+}
+scan(doc.documentElement)
 new MutationObserver((records) => {
   for (const record of records)
     for (const node of record.addedNodes)
       if (node instanceof Element) {
-        track(node)
-        for (const e of node.querySelectorAll('*')) track(e)
+        scan(node)
         later()
       }
 }).observe(doc, { childList: true, subtree: true })

@@ -38,8 +38,13 @@ describe('rewriteHtml', () => {
     },
     {
       name: 'query and fragment carried over, & escaped in the attribute',
-      html: '<svg><use href="img/a.png?v=2#icon"/></svg>',
-      out: `<svg><use href="${GATEWAY}/ipfs/${CID_A}?filename=a.png&amp;v=2#icon" data-p2pcdn-href="img/a.png?v=2#icon"/></svg>`,
+      html: '<svg><image href="img/a.png?v=2#icon"/></svg>',
+      out: `<svg><image href="${GATEWAY}/ipfs/${CID_A}?filename=a.png&amp;v=2#icon" data-p2pcdn-href="img/a.png?v=2#icon"/></svg>`,
+    },
+    {
+      name: 'SVG <use> and <track> stay on the origin (browsers block them cross-origin)',
+      html: '<svg><use href="img/a.png#icon"/></svg><video src="img/b.png"><track src="img/a.png"></video>',
+      out: `<svg><use href="img/a.png#icon"/></svg><video src="${GATEWAY}/ipfs/${CID_B}?filename=b.png" data-p2pcdn-src="img/b.png"><track src="img/a.png"></video>`,
     },
     {
       name: 'a style attribute: only the URL changes',

@@ -124,19 +124,10 @@ export function boxFont(family: string): Buffer {
     ),
     cmap: Buffer.concat([
       fields([16, 0], [16, 1], [16, 3], [16, 1], [32, 12]),
-      // format 4: 0x20..0x7E → glyph 1, and the closing 0xFFFF segment
-      fields([16, 4], [16, 32], [16, 0], [16, 4], [16, 4], [16, 1], [16, 0]),
-      fields(
-        [16, 0x7e],
-        [16, 0xffff],
-        [16, 0],
-        [16, 0x20],
-        [16, 0xffff],
-        [16, 1 - 0x20],
-        [16, 1],
-        [16, 0],
-        [16, 0],
-      ),
+      // format 4: 0x20..0x7E through glyphIdArray (all glyph 1), and the closing 0xFFFF segment
+      fields([16, 4], [16, 32 + 2 * 95], [16, 0], [16, 4], [16, 4], [16, 1], [16, 0]),
+      fields([16, 0x7e], [16, 0xffff], [16, 0], [16, 0x20], [16, 0xffff], [16, 0], [16, 1], [16, 4], [16, 0]),
+      fields(...Array.from({ length: 95 }, (): [16, number] => [16, 1])),
     ]),
     glyf,
     head: fields(

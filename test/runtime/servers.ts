@@ -13,6 +13,8 @@ export interface LoggedRequest {
   method: string
   /** Decoded path, without the query. */
   path: string
+  /** Whether the request is over: answered, or given up by the browser. */
+  closed: boolean
 }
 
 export interface TestServer {
@@ -25,9 +27,12 @@ function contentType(name: string): string {
   return mime.contentType(path.extname(name)) || 'application/octet-stream'
 }
 
-function log(requests: LoggedRequest[], req: http.IncomingMessage): LoggedRequest {
+function log(requests: LoggedRequest[], req: http.IncomingMessage, res: http.ServerResponse): LoggedRequest {
   const url = new URL(req.url ?? '/', 'http://x')
-  const entry = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname) }
+  const entry = { method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), closed: false }
+  res.once('close', () => {
+    entry.closed = true
+  })
   requests.push(entry)
   return entry
 }
@@ -63,7 +68,7 @@ async function shut(server: http.Server, sockets: Set<Socket>): Promise<void> {
 export async function startOrigin(root: string, headers: () => Record<string, string>): Promise<TestServer> {
   const requests: LoggedRequest[] = []
   const server = http.createServer(async (req, res) => {
-    const { path: urlPath } = log(requests, req)
+    const { path: urlPath } = log(requests, req, res)
     const file = path.join(root, urlPath.endsWith('/') ? `${urlPath}index.html` : urlPath)
     const bytes = file.startsWith(root) ? await fs.readFile(file).catch(() => undefined) : undefined
     if (bytes === undefined) {
@@ -102,7 +107,7 @@ export async function startGateway(): Promise<TestGateway> {
   const requests: LoggedRequest[] = []
   const files = new Map<string, { bytes: Buffer; name: string }>()
   const server = http.createServer((req, res) => {
-    const { path: urlPath } = log(requests, req)
+    const { path: urlPath } = log(requests, req, res)
     if (gateway.mode === 'hanging') return // accepted, never answered
     const cid = /^\/ipfs\/([^/]+)$/.exec(urlPath)?.[1]
     const file = cid === undefined ? undefined : files.get(cid)
