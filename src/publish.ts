@@ -17,7 +17,6 @@ import {
   type Staging,
 } from './output/staging.js'
 import type { IpfsLinkOptions } from './rewrite/ipfs-link.js'
-import { rewriteSite } from './rewrite/rewrite-site.js'
 import { type ScanResult, scanSite } from './scan/scan-site.js'
 import type { Warning } from './warnings.js'
 
@@ -191,13 +190,16 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
         onProgress,
         noCacheHits: repair,
       })
-      await copying
 
       let assets = imported.assets
       const originals = new Map<string, string>()
       let rewritten = 0
       if (opts.rewrite !== undefined) {
+        // The rewrite reads the staged copies.
+        await copying
         const stagedDir = staging.dir
+        // Loaded only when pages are rewritten: the HTML and CSS parsers add to start-up.
+        const { rewriteSite } = await import('./rewrite/rewrite-site.js')
         const result = await rewriteSite({
           outDir: stagedDir,
           assets,
@@ -227,6 +229,7 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
             onProgress,
             trusted: store.isFresh,
           })
+      await copying
       return { imported, assets, originals, rewritten, root: rootCid.toString(), car }
     }
 
