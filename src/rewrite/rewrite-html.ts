@@ -28,6 +28,8 @@ export interface RewriteHtmlOptions {
 
 export interface RewriteHtmlResult {
   html: string
+  /** The edits that turned the input into `html`: URL replacements and insertions, nothing else. */
+  edits: Edit[]
   rewritten: RewrittenReference[]
   /** CIDs of CSS references that already were IPFS links (published before): the runtime probes them too. */
   linkedCss: string[]
@@ -115,6 +117,8 @@ export function rewriteHtml(
     // Browsers block a cross-origin SVG <use> and (without CORS on the media element) a
     // cross-origin <track>: such links would always fail, so these stay on the origin.
     if (reference.context.element === 'use' || reference.context.element === 'track') continue
+    // The fallback runtime always comes from the origin, wherever its URL resolves.
+    if (isRuntime(reference)) continue
     if (needsIntegrity(reference)) {
       if (!sri) continue
       const existing = element.attributes.integrity
@@ -162,6 +166,7 @@ export function rewriteHtml(
   }
   return {
     html: edits.length === 0 ? html : applyEdits(html, edits),
+    edits,
     rewritten,
     linkedCss,
     runtime: present || runtime !== undefined,
@@ -171,13 +176,16 @@ export function rewriteHtml(
 
 const RUNTIME_NAME = /(^|\/)p2pcdn-fallback\.js$/
 
-function hasRuntime(references: readonly HtmlReference[]): boolean {
-  return references.some(
-    (r) =>
-      r.context.type === 'attribute' &&
-      r.context.element === 'script' &&
-      RUNTIME_NAME.test(r.url.split(/[?#]/)[0] ?? ''),
+function isRuntime(r: HtmlReference): boolean {
+  return (
+    r.context.type === 'attribute' &&
+    r.context.element === 'script' &&
+    RUNTIME_NAME.test(r.url.split(/[?#]/)[0] ?? '')
   )
+}
+
+function hasRuntime(references: readonly HtmlReference[]): boolean {
+  return references.some(isRuntime)
 }
 
 /** Where to insert into a page with neither `<html>` nor `<head>` written: after the doctype (and comments before it). */
