@@ -92,13 +92,8 @@ async function checkInput(options: ResolvedOptions): Promise<void> {
 function copyPlan(scan: ScanResult, dir: string) {
   return {
     files: [
-      ...scan.assets.map(({ path, source, size, mtimeMs, atimeMs }) => ({
-        path,
-        source,
-        size,
-        mtimeMs,
-        atimeMs,
-      })),
+      // Assets carry their scan-time size and times: the copy needs no second stat.
+      ...scan.assets,
       ...scan.others
         .filter((o) => o.kind === 'file')
         .map((o) => ({ path: o.path, source: path.join(dir, o.path) })),

@@ -5,12 +5,11 @@ import path from 'node:path'
 import { RUNTIME_DATA_FILE, RUNTIME_FILE } from '../constants.js'
 import type { ImportedAsset } from '../import/import-assets.js'
 import type { Warning } from '../warnings.js'
-import { findCssReferences } from './css-references.js'
 import { type IpfsLinkOptions, parseIpfsLink } from './ipfs-link.js'
 import type { PublishedAsset, RewriteContext } from './plan-reference.js'
-import { matchAsset, resolveReference } from './resolve-reference.js'
+import { resolveReference } from './resolve-reference.js'
 import { rewriteHtml } from './rewrite-html.js'
-import { type RewrittenReference, rewriteStylesheet } from './rewrite-stylesheet.js'
+import { type RewrittenReference, rewriteStylesheet, stylesheetImports } from './rewrite-stylesheet.js'
 import { decodeDocument } from './text-codec.js'
 
 export interface RewriteSiteOptions {
@@ -118,19 +117,13 @@ export async function rewriteSite(options: RewriteSiteOptions): Promise<RewriteS
   // Stylesheets, each after the stylesheets it imports.
   const sheets = options.assets.map((a) => a.path).filter(isCss)
   const state = new Map<string, 'visiting' | 'done'>()
-  const importsOf = (p: string, css: string) =>
-    findCssReferences(css, { origin: 'stylesheet' })
-      .filter((r) => r.context.type === 'css' && r.context.syntax === 'import')
-      .map((r) => resolveReference(r.url, { documentPath: p, origins: options.origins }))
-      .map((r) => matchAsset(r, (candidate) => published.has(candidate)))
-      .filter((d): d is string => d !== undefined && isCss(d))
   const visit = async (p: string): Promise<void> => {
     signal?.throwIfAborted()
     state.set(p, 'visiting')
     const decoded = await read(p, 'css')
     if (decoded !== undefined) {
       const cycle = new Set<string>()
-      for (const dependency of importsOf(p, decoded.text)) {
+      for (const dependency of stylesheetImports(decoded.text, context(p)).filter(isCss)) {
         const seen = state.get(dependency)
         if (seen === undefined) await visit(dependency)
         else if (seen === 'visiting') {

@@ -1,6 +1,7 @@
 import type { Warning } from '../warnings.js'
-import { rewriteCss } from './css-references.js'
+import { findCssReferences, rewriteCss } from './css-references.js'
 import { planReference, type RewriteContext } from './plan-reference.js'
+import { matchAsset, resolveReference } from './resolve-reference.js'
 
 /** A reference that was rewritten, for the manifest and the fallback runtime. */
 export interface RewrittenReference {
@@ -16,8 +17,6 @@ export interface RewrittenReference {
 export interface RewriteStylesheetResult {
   css: string
   rewritten: RewrittenReference[]
-  /** Site paths of the stylesheets this one `@import`s (they must be rewritten first). */
-  imports: string[]
   /** CIDs of references that already were IPFS links (published before). */
   linked: string[]
   warnings: Warning[]
@@ -30,7 +29,6 @@ export interface RewriteStylesheetResult {
  */
 export function rewriteStylesheet(css: string, context: RewriteContext): RewriteStylesheetResult {
   const rewritten: RewrittenReference[] = []
-  const imports: string[] = []
   const warnings: Warning[] = []
   const linked: string[] = []
   const result = rewriteCss(
@@ -42,11 +40,25 @@ export function rewriteStylesheet(css: string, context: RewriteContext): Rewrite
         if (plan.linked) linked.push(plan.linked)
         return undefined
       }
-      if (reference.context.type === 'css' && reference.context.syntax === 'import') imports.push(plan.path)
       rewritten.push({ url: plan.url, path: plan.path, line: reference.line, css: true })
       return plan.url
     },
     { origin: 'stylesheet' },
   )
-  return { css: result.css, rewritten, imports, linked, warnings }
+  return { css: result.css, rewritten, linked, warnings }
+}
+
+/**
+ * The site files a stylesheet `@import`s, as `context.assets` knows them: the
+ * stylesheets that must be rewritten before this one.
+ */
+export function stylesheetImports(
+  css: string,
+  context: Pick<RewriteContext, 'documentPath' | 'origins' | 'assets'>,
+): string[] {
+  return findCssReferences(css, { origin: 'stylesheet' })
+    .filter((r) => r.context.type === 'css' && r.context.syntax === 'import')
+    .map((r) => resolveReference(r.url, { documentPath: context.documentPath, origins: context.origins }))
+    .map((r) => matchAsset(r, (candidate) => context.assets.has(candidate)))
+    .filter((d): d is string => d !== undefined)
 }

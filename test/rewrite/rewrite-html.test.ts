@@ -5,7 +5,7 @@ import { findHtmlReferences } from '../../src/rewrite/html-references.js'
 import { parseIpfsLink } from '../../src/rewrite/ipfs-link.js'
 import type { PublishedAsset, RewriteContext } from '../../src/rewrite/plan-reference.js'
 import { rewriteHtml } from '../../src/rewrite/rewrite-html.js'
-import { rewriteStylesheet } from '../../src/rewrite/rewrite-stylesheet.js'
+import { rewriteStylesheet, stylesheetImports } from '../../src/rewrite/rewrite-stylesheet.js'
 import { ROOT } from '../helpers/fs.js'
 
 const GATEWAY = 'https://gateway.example.com'
@@ -108,7 +108,7 @@ describe('rewriteStylesheet', () => {
       '@import "b.css";\n.a { background: image-set("../img/a.png" 1x); }\n.b { mask: url(../img/missing.svg) }'
     const ctx = context('css/a.css', { 'css/b.css': CID_B, 'img/a.png': CID_A })
     const result = rewriteStylesheet(css, ctx)
-    expect(result.imports).toEqual(['css/b.css'])
+    expect(stylesheetImports(css, ctx)).toEqual(['css/b.css'])
     expect(result.css).toBe(
       `@import "${GATEWAY}/ipfs/${CID_B}?filename=b.css";\n.a { background: image-set("${GATEWAY}/ipfs/${CID_A}?filename=a.png" 1x); }\n.b { mask: url(../img/missing.svg) }`,
     )
