@@ -19,6 +19,9 @@ export function exitCodeFor(code: ErrorCode | undefined): number {
     case 'ERR_CONFIG_INVALID':
     case 'ERR_CONFIG_LOAD':
     case 'ERR_CACHE':
+    case 'ERR_REPO':
+    case 'ERR_REPO_LOCKED':
+    case 'ERR_HOST_START':
       return EXIT.USAGE
     case 'ERR_INPUT_MISSING':
     case 'ERR_INPUT_NOT_DIRECTORY':

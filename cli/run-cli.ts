@@ -85,7 +85,95 @@ export function createProgram(): Command {
       await runCid(target, flags)
     })
 
+  addHostCommands(program)
+
   return program
+}
+
+/** `p2pcdn host` and its subcommands. */
+function addHostCommands(program: Command): void {
+  const repoOption = () =>
+    new Option('--repo <dir>', 'host repo folder (default: ~/.local/share/p2pcdn/host)')
+  const host = program
+    .command('host')
+    .description('Run a host node: pins sites, serves them over IPFS and HTTP, finds the other hosts')
+  host
+    .command('run', { isDefault: true })
+    .description('Run the host in the foreground (the default subcommand)')
+    .addOption(repoOption())
+    .option(
+      '--http <host:port>',
+      'HTTP port for the gateway, Pinning Service API and CAR upload (port 0: any free one)',
+      '127.0.0.1:4080',
+    )
+    .option(
+      '--listen <multiaddr...>',
+      'libp2p listen addresses (default: TCP 4011 and WebSockets 4012 on all interfaces)',
+    )
+    .option('--announce <multiaddr...>', 'addresses to announce instead of the listen addresses')
+    .option('--bootstrap <multiaddr...>', 'peers to connect to at start (none by default)')
+    .addOption(new Option('--dht <mode>', 'DHT to join').choices(['lan', 'public', 'off']).default('lan'))
+    .option('--tls-cert <file>', 'PEM certificate: serve HTTPS and secure WebSockets')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--auto-tls', 'get a certificate for secure WebSockets with libp2p AutoTLS (public hosts only)')
+    .option('--storage-max <size>', 'storage quota, e.g. 50GB; pins beyond it are refused')
+    .option('--session <name>', "CDN session name (default: the paper's unnamed session)")
+    .option('--no-session', 'turn session discovery off')
+    .option('--session-period <ms>', 'session length in milliseconds (default: 60000)')
+    .option('--pin-timeout <seconds>', 'fail a pin whose content is not found in this time (default: 600)')
+    .option('--json', 'print the addresses in use as one JSON object on stdout')
+    .action(async (flags: Record<string, unknown>) => {
+      const { runHost } = await import('./commands/host.js')
+      await runHost(flags)
+    })
+  const token = host
+    .command('token')
+    .description('Manage bearer tokens for the Pinning Service API and CAR upload')
+  token
+    .command('create')
+    .description('Create a token and print it on stdout (shown only once)')
+    .addOption(repoOption())
+    .option('--label <text>', 'a note to tell tokens apart, e.g. "ci"')
+    .action(async (flags: { repo?: string; label?: string }) => {
+      const { runTokenCreate } = await import('./commands/host.js')
+      await runTokenCreate(flags)
+    })
+  token
+    .command('list')
+    .description('List token ids, dates and labels (never the tokens)')
+    .addOption(repoOption())
+    .option('--json', 'print JSON on stdout')
+    .action(async (flags: { repo?: string; json?: boolean }) => {
+      const { runTokenList } = await import('./commands/host.js')
+      await runTokenList(flags)
+    })
+  token
+    .command('revoke')
+    .description('Revoke a token by id (takes effect at once, also in a running host)')
+    .argument('<id>', 'the id that `token list` shows')
+    .addOption(repoOption())
+    .action(async (id: string, flags: { repo?: string }) => {
+      const { runTokenRevoke } = await import('./commands/host.js')
+      await runTokenRevoke(id, flags)
+    })
+  host
+    .command('gc')
+    .description('Remove blocks that no pin needs (stop the host first)')
+    .addOption(repoOption())
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (flags: { repo?: string; json?: boolean }) => {
+      const { runGc } = await import('./commands/host.js')
+      await runGc(flags)
+    })
+  host
+    .command('status')
+    .description('Peer ID, addresses, pins, storage and connected session members')
+    .addOption(repoOption())
+    .option('--json', 'print the status as JSON on stdout')
+    .action(async (flags: { repo?: string; json?: boolean }) => {
+      const { runStatus } = await import('./commands/host.js')
+      await runStatus(flags)
+    })
 }
 
 /** Runs the CLI with `argv` (as `process.argv`). Rejects on errors; see {@link handleCliError}. */

@@ -15,6 +15,9 @@ export type ErrorCode =
   | 'ERR_SYMLINK_LOOP'
   | 'ERR_CACHE'
   | 'ERR_ABORTED'
+  | 'ERR_REPO'
+  | 'ERR_REPO_LOCKED'
+  | 'ERR_HOST_START'
 
 export class P2pcdnError extends Error {
   override readonly name = 'P2pcdnError'
@@ -107,5 +110,27 @@ export const errors = {
     new P2pcdnError(
       'ERR_ABORTED',
       'Publish was interrupted; the input and any earlier output are unchanged.',
+    ),
+  repoUnusable: (repo: string, cause: unknown) =>
+    new P2pcdnError(
+      'ERR_REPO',
+      `Cannot use the host repo ${repo}: ${(cause as NodeJS.ErrnoException)?.code ?? (cause instanceof Error ? cause.message : String(cause))}. Check that the folder is writable, or pass another one with --repo.`,
+      { cause },
+    ),
+  repoNotARepo: (repo: string) =>
+    new P2pcdnError(
+      'ERR_REPO',
+      `${repo} exists but is not a p2pcdn host repo (no repo.json). Pass an empty or new folder with --repo, or the folder a host created.`,
+    ),
+  repoLocked: (repo: string, pid: number) =>
+    new P2pcdnError(
+      'ERR_REPO_LOCKED',
+      `The host repo ${repo} is in use by a running host (pid ${pid}). Stop that host first, or pass another folder with --repo.`,
+    ),
+  hostStart: (what: string, cause: unknown) =>
+    new P2pcdnError(
+      'ERR_HOST_START',
+      `Could not start the host: ${what}: ${(cause as NodeJS.ErrnoException)?.code ?? (cause instanceof Error ? cause.message : String(cause))}.`,
+      { cause },
     ),
 }

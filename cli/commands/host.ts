@@ -1,0 +1,188 @@
+import {
+  createToken,
+  type DhtMode,
+  defaultRepoPath,
+  gcRepo,
+  listTokens,
+  type RepoStatus,
+  repoStatus,
+  revokeToken,
+  startHost,
+} from '../../src/host/index.js'
+import { P2pcdnError } from '../../src/index.js'
+import { parseSize } from '../parse-size.js'
+
+export interface HostRunFlags {
+  repo?: string
+  http?: string
+  listen?: string[]
+  announce?: string[]
+  bootstrap?: string[]
+  dht?: DhtMode
+  tlsCert?: string
+  tlsKey?: string
+  autoTls?: boolean
+  storageMax?: string
+  session?: string | boolean
+  sessionPeriod?: string
+  pinTimeout?: string
+  json?: boolean
+}
+
+const invalid = (option: string, value: unknown, fix: string) =>
+  new P2pcdnError('ERR_CONFIG_INVALID', `The \`--${option}\` option ${fix}, got: ${JSON.stringify(value)}.`)
+
+function positiveNumber(option: string, value: string | undefined, unit: string): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isFinite(n) || n <= 0) throw invalid(option, value, `must be a positive number of ${unit}`)
+  return n
+}
+
+/** `p2pcdn host`: runs a host in the foreground until Ctrl-C or SIGTERM. */
+export async function runHost(flags: HostRunFlags): Promise<void> {
+  let storageMax = 0
+  if (flags.storageMax !== undefined) {
+    const size = parseSize(flags.storageMax)
+    if (size === undefined || size <= 0) {
+      throw invalid('storage-max', flags.storageMax, 'must be a size such as 10GB, 500MiB or a byte count')
+    }
+    storageMax = size
+  }
+  const periodMs = positiveNumber('session-period', flags.sessionPeriod, 'milliseconds')
+  const pinTimeout = positiveNumber('pin-timeout', flags.pinTimeout, 'seconds')
+  const host = await startHost({
+    repo: flags.repo ?? defaultRepoPath(),
+    ...(flags.http !== undefined ? { http: flags.http } : {}),
+    ...(flags.listen ? { listen: flags.listen } : {}),
+    ...(flags.announce ? { announce: flags.announce } : {}),
+    ...(flags.bootstrap ? { bootstrap: flags.bootstrap } : {}),
+    ...(flags.dht ? { dht: flags.dht } : {}),
+    ...(flags.tlsCert !== undefined ? { tlsCert: flags.tlsCert } : {}),
+    ...(flags.tlsKey !== undefined ? { tlsKey: flags.tlsKey } : {}),
+    autoTls: flags.autoTls === true,
+    storageMax,
+    session:
+      flags.session === false
+        ? false
+        : {
+            ...(typeof flags.session === 'string' ? { name: flags.session } : {}),
+            ...(periodMs ? { periodMs } : {}),
+          },
+    ...(pinTimeout ? { pinTimeoutMs: pinTimeout * 1000 } : {}),
+  })
+  const info = {
+    peerId: host.peerId,
+    multiaddrs: host.multiaddrs(),
+    http: host.url,
+    gateway: `${host.url}/ipfs/`,
+    pinningService: host.url,
+    repo: host.repo.path,
+    session: host.discovery ? (typeof flags.session === 'string' ? flags.session : null) : false,
+  }
+  const lines = [
+    `p2pcdn host ${info.peerId}`,
+    `  repo             ${info.repo}`,
+    ...info.multiaddrs.map(
+      (address, i) => `  ${i === 0 ? 'libp2p          ' : '                '} ${address}`,
+    ),
+    `  gateway          ${info.gateway}<cid>`,
+    `  pinning service  ${info.pinningService}  (Pinning Service API; token: p2pcdn host token create)`,
+    `  CAR upload       ${host.url}/p2pcdn/v1/car`,
+    `  metrics          ${host.url}/metrics`,
+    `  session          ${info.session === false ? 'off' : (info.session ?? 'the paper’s (no name)')}`,
+    'Ctrl-C stops it.',
+  ]
+  process.stderr.write(`${lines.join('\n')}\n`)
+  if (flags.json) process.stdout.write(`${JSON.stringify(info)}\n`)
+  // A library bug that leaves a promise rejection unhandled must not take a long-running host down
+  // (Node ends the process on one by default): report it and keep serving.
+  const onUnhandled = (reason: unknown) => {
+    process.stderr.write(
+      `p2pcdn host: ignored an internal error: ${reason instanceof Error ? reason.message : String(reason)}\n`,
+    )
+  }
+  process.on('unhandledRejection', onUnhandled)
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.stderr.write(`p2pcdn host: ${signal}, stopping…\n`)
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      resolve()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  await host.stop()
+  process.off('unhandledRejection', onUnhandled)
+}
+
+export async function runTokenCreate(flags: { repo?: string; label?: string }): Promise<void> {
+  const repo = flags.repo ?? defaultRepoPath()
+  const { id, token } = await createToken(repo, flags.label ?? '')
+  process.stdout.write(`${token}\n`)
+  process.stderr.write(
+    `Created token ${id} in ${repo}. It is shown only this once: keep it in a secret store (e.g. a CI secret).\n`,
+  )
+}
+
+export async function runTokenList(flags: { repo?: string; json?: boolean }): Promise<void> {
+  const tokens = await listTokens(flags.repo ?? defaultRepoPath())
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(tokens)}\n`)
+    return
+  }
+  if (tokens.length === 0) process.stderr.write('No tokens. Create one with `p2pcdn host token create`.\n')
+  for (const t of tokens) process.stdout.write(`${t.id}  ${t.created}  ${t.label}\n`)
+}
+
+export async function runTokenRevoke(id: string, flags: { repo?: string }): Promise<void> {
+  const repo = flags.repo ?? defaultRepoPath()
+  if (!(await revokeToken(repo, id))) {
+    throw new P2pcdnError(
+      'ERR_CONFIG_INVALID',
+      `No token with id ${JSON.stringify(id)} in ${repo}. List them with \`p2pcdn host token list\`.`,
+    )
+  }
+  process.stderr.write(`Revoked token ${id}.\n`)
+}
+
+export async function runGc(flags: { repo?: string; json?: boolean }): Promise<void> {
+  const result = await gcRepo(flags.repo ?? defaultRepoPath())
+  if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`)
+  else
+    process.stderr.write(
+      `Removed ${result.removed} unpinned blocks (${result.freed} bytes); ${result.used} bytes in use.\n`,
+    )
+}
+
+function formatStatus(status: RepoStatus): string {
+  const pins = Object.entries(status.pins)
+    .map(([name, count]) => `${count} ${name}`)
+    .join(', ')
+  if (!status.running) {
+    return [
+      `not running (repo ${status.repo})`,
+      `peer ID   ${status.peerId}`,
+      `pins      ${pins}`,
+      `storage   ${status.storage.used} bytes`,
+    ].join('\n')
+  }
+  return [
+    `running   ${status.http}`,
+    `peer ID   ${status.peerId}`,
+    ...status.multiaddrs.map((address, i) => `${i === 0 ? 'addresses' : '         '} ${address}`),
+    `pins      ${pins}`,
+    `storage   ${status.storage.used} bytes${status.storage.quota > 0 ? ` of ${status.storage.quota}` : ''}`,
+    `peers     ${status.peers}`,
+    `session   ${status.session.enabled ? `${status.session.connected.length} of ${status.session.members.length} members connected` : 'off'}`,
+    ...status.session.members.map(
+      (peer) => `          ${peer}${status.session.connected.includes(peer) ? '' : ' (not connected)'}`,
+    ),
+  ].join('\n')
+}
+
+export async function runStatus(flags: { repo?: string; json?: boolean }): Promise<void> {
+  const status = await repoStatus(flags.repo ?? defaultRepoPath())
+  process.stdout.write(flags.json ? `${JSON.stringify(status)}\n` : `${formatStatus(status)}\n`)
+}

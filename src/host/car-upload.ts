@@ -1,0 +1,188 @@
+import { randomUUID } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { Helia } from '@helia/interface'
+import { CarBlockIterator } from '@ipld/car/iterator'
+import type { CID } from 'multiformats/cid'
+import { identity } from 'multiformats/hashes/identity'
+import { sha256, sha512 } from 'multiformats/hashes/sha2'
+import { BadBlockError, walkDag } from '../car/write-car.js'
+import { CODEC_DAG_PB, CODEC_RAW } from '../constants.js'
+import { pinWalker } from './pin-walker.js'
+import { type QuotaBlockstore, QuotaExceededError } from './quota-blockstore.js'
+
+/**
+ * A rejected CAR upload. `status` and `reason` go into the Pinning Service API's `Failure` shape;
+ * the message names the block or the limit and what to do.
+ */
+export class CarUploadError extends Error {
+  override readonly name = 'CarUploadError'
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+export interface ImportCarOptions {
+  helia: Pick<Helia, 'pins'>
+  blockstore: QuotaBlockstore
+  tmpDir: string
+  signal?: AbortSignal
+}
+
+export interface ImportCarResult {
+  roots: CID[]
+  blocks: number
+  /** Blocks this upload added (the rest were already here). */
+  newBlocks: number
+  bytes: number
+}
+
+const HASHERS = new Map<
+  number,
+  { digest(bytes: Uint8Array): Promise<{ digest: Uint8Array }> | { digest: Uint8Array } }
+>([
+  [sha256.code, sha256],
+  [sha512.code, sha512],
+  [identity.code, identity],
+])
+
+/**
+ * Takes a CAR (v1 or v2) and pins its roots, all or nothing:
+ * 1. the body is spooled to `<repo>/tmp` (never held in memory), within the storage quota;
+ * 2. every block is re-hashed against its CID; one mismatch, an unknown hash or codec, or a CAR
+ *    that does not parse rejects the upload whole;
+ * 3. the blocks are stored, each root's DAG is checked to be complete in the store (offline: the
+ *    host never goes looking for what the CAR left out), and the roots are pinned.
+ * On any failure the blocks this upload added are removed again. A kill -9 at any point leaves at
+ * most a temporary file (removed at the next start) and unpinned blocks (`p2pcdn host gc`).
+ */
+export async function importCar(body: Readable, options: ImportCarOptions): Promise<ImportCarResult> {
+  const { blockstore, signal } = options
+  const spool = join(options.tmpDir, `upload-${randomUUID()}.car`)
+  try {
+    let bytes = 0
+    await pipeline(
+      body,
+      async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          bytes += chunk.byteLength
+          if (blockstore.quota > 0 && blockstore.used + bytes > blockstore.quota) {
+            throw new CarUploadError(
+              409,
+              'INSUFFICIENT_FUNDS',
+              `The CAR does not fit in this host's storage quota (${blockstore.used} of ${blockstore.quota} bytes used). Ask the host's operator to raise --storage-max, or remove pins.`,
+            )
+          }
+          yield chunk
+        }
+      },
+      createWriteStream(spool),
+      { signal },
+    )
+    const roots = await verifyCar(spool, bytes)
+    const added: CID[] = []
+    let blocks = 0
+    try {
+      const iterator = await CarBlockIterator.fromIterable(createReadStream(spool))
+      for await (const block of iterator) {
+        blocks++
+        if (await blockstore.has(block.cid)) continue
+        await blockstore.put(block.cid, block.bytes, { signal })
+        added.push(block.cid)
+      }
+      await checkComplete(roots, options)
+      for (const root of roots) {
+        try {
+          for await (const _ of options.helia.pins.add(root, {
+            signal,
+            walker: pinWalker({ offline: true }),
+          })) {
+            // drain: add yields each block it pins
+          }
+        } catch (err) {
+          if ((err as Error).name !== 'AlreadyPinnedError') throw err
+        }
+      }
+    } catch (err) {
+      for (const cid of added) await blockstore.delete(cid).catch(() => {})
+      if (err instanceof QuotaExceededError) {
+        throw new CarUploadError(409, 'INSUFFICIENT_FUNDS', `The CAR does not fit: ${err.message}`)
+      }
+      throw err
+    }
+    return { roots, blocks, newBlocks: added.length, bytes }
+  } finally {
+    await rm(spool, { force: true })
+  }
+}
+
+async function verifyCar(file: string, size: number): Promise<CID[]> {
+  let roots: CID[]
+  try {
+    const iterator = await CarBlockIterator.fromIterable(createReadStream(file))
+    roots = await iterator.getRoots()
+    if (roots.length === 0) {
+      throw new CarUploadError(400, 'BAD_CAR', 'The CAR has no root; pinning needs at least one root CID.')
+    }
+    for await (const { cid, bytes } of iterator) {
+      if (cid.code !== CODEC_DAG_PB && cid.code !== CODEC_RAW) {
+        throw new CarUploadError(
+          400,
+          'UNSUPPORTED_CODEC',
+          `Block ${cid} uses codec 0x${cid.code.toString(16)}; this host pins UnixFS (dag-pb and raw) only.`,
+        )
+      }
+      const hasher = HASHERS.get(cid.multihash.code)
+      if (!hasher) {
+        throw new CarUploadError(
+          400,
+          'UNSUPPORTED_HASH',
+          `Block ${cid} uses hash function 0x${cid.multihash.code.toString(16)}; this host verifies sha2-256, sha2-512 and identity.`,
+        )
+      }
+      const { digest } = await hasher.digest(bytes)
+      if (Buffer.compare(digest, cid.multihash.digest) !== 0) {
+        throw new CarUploadError(
+          400,
+          'BAD_BLOCK',
+          `Block ${cid} in the CAR does not match its CID (its bytes hash to something else); nothing was pinned. Rebuild the CAR.`,
+        )
+      }
+    }
+  } catch (err) {
+    if (err instanceof CarUploadError) throw err
+    throw new CarUploadError(
+      400,
+      'BAD_CAR',
+      `The request body is not a valid CAR (${size} bytes read): ${(err as Error).message}. Send the file \`p2pcdn publish\` wrote (p2pcdn-site.car) with Content-Type: application/vnd.ipld.car.`,
+    )
+  }
+  return roots
+}
+
+async function checkComplete(roots: CID[], options: ImportCarOptions): Promise<void> {
+  for (const root of roots) {
+    try {
+      for await (const _ of walkDag(root, options.blockstore, {
+        trusted: () => true,
+        signal: options.signal,
+      })) {
+        // each yielded block was found in the store
+      }
+    } catch (err) {
+      if (!(err instanceof BadBlockError)) throw err
+      throw new CarUploadError(
+        400,
+        'INCOMPLETE_DAG',
+        `The CAR does not hold every block of root ${root} (and this host does not have the rest); nothing was pinned. Send a CAR with the whole DAG.`,
+      )
+    }
+  }
+}

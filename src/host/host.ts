@@ -1,0 +1,251 @@
+import '../utils/promise-with-resolvers.js'
+import { readFile } from 'node:fs/promises'
+import { createServer as createHttpServer, type Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import type { CID } from 'multiformats/cid'
+import { type SessionDiscovery, startSessionDiscovery } from '../discovery/session.js'
+import { errors } from '../errors.js'
+import { importCar } from './car-upload.js'
+import { createGateway } from './http/gateway.js'
+import { HostMetrics } from './http/metrics.js'
+import { createRouter } from './http/router.js'
+import { createHostNode, type DhtMode, type HostHelia, type ServiceFactories } from './node.js'
+import { PinRequests } from './pin-requests.js'
+import { isPinnedBlock } from './pinned.js'
+import { defaultRepoPath, type HostRepo, openRepo, writeApiFile } from './repo.js'
+import { TokenVerifier } from './tokens.js'
+
+/** Default address of the host's HTTP port (gateway, Pinning Service API, CAR upload). */
+export const DEFAULT_HTTP = '127.0.0.1:4080'
+
+export interface HostOptions {
+  /** The repo folder. @default defaultRepoPath() */
+  repo?: string
+  /** `host:port` of the HTTP port; port 0 picks a free one. @default '127.0.0.1:4080' */
+  http?: string
+  /** libp2p listen multiaddrs. @default TCP 4011 and WebSockets 4012 on all interfaces */
+  listen?: string[]
+  /** Multiaddrs to announce (and return as pin `delegates`) instead of the listen addresses. */
+  announce?: string[]
+  /** Peers to connect to at start. None by default. */
+  bootstrap?: string[]
+  /** @default 'lan' */
+  dht?: DhtMode
+  /** PEM certificate and key files: the HTTP port speaks HTTPS, WebSockets listen as secure WebSockets. */
+  tlsCert?: string
+  tlsKey?: string
+  /** Acquire a certificate for secure WebSockets with libp2p AutoTLS (a host on the public internet). */
+  autoTls?: boolean
+  /** Storage quota in bytes (0 = none): pins beyond it are refused. @default 0 */
+  storageMax?: number
+  /** Session discovery: the CDN's name and the period, or false to turn it off. @default {} (the paper's, 60 s) */
+  session?: false | { name?: string; periodMs?: number }
+  /** Pins fetched at once. @default 4 */
+  pinConcurrency?: number
+  /** A pin that has not completed in this time fails. @default 600_000 */
+  pinTimeoutMs?: number
+}
+
+export interface HostStatus {
+  peerId: string
+  multiaddrs: string[]
+  http: string
+  repo: string
+  pins: Record<string, number>
+  storage: { used: number; quota: number }
+  peers: number
+  session: { enabled: boolean; name: string | null; members: string[]; connected: string[] }
+}
+
+export interface RunningHost {
+  readonly helia: HostHelia
+  readonly repo: HostRepo
+  readonly pins: PinRequests
+  readonly discovery: SessionDiscovery | undefined
+  readonly peerId: string
+  /** The HTTP port's base URL, e.g. http://127.0.0.1:4080. */
+  readonly url: string
+  multiaddrs(): string[]
+  status(): HostStatus
+  stop(): Promise<void>
+}
+
+function parseHttp(value: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value)
+  const port = match ? Number(match[3]) : Number.NaN
+  if (!match || !(port >= 0 && port <= 65535)) {
+    throw errors.optionInvalid('http', value, 'must be host:port, e.g. 127.0.0.1:4080 or 0.0.0.0:0')
+  }
+  return { host: (match[1] ?? match[2]) as string, port }
+}
+
+async function autoTlsServices(): Promise<ServiceFactories> {
+  const [{ autoTLS }, { keychain }, { http }, { autoNAT }] = await Promise.all([
+    import('@ipshipyard/libp2p-auto-tls'),
+    import('@libp2p/keychain'),
+    import('@libp2p/http'),
+    import('@libp2p/autonat'),
+  ])
+  return { keychain: keychain(), http: http(), autoNAT: autoNAT(), autoTLS: autoTLS() } as ServiceFactories
+}
+
+/**
+ * Starts a host node: opens (or creates) the repo, starts Helia and libp2p, resumes interrupted
+ * pins, starts session discovery and the HTTP port. Resolves once everything listens.
+ */
+export async function startHost(options: HostOptions = {}): Promise<RunningHost> {
+  const http = parseHttp(options.http ?? DEFAULT_HTTP)
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+    throw errors.optionInvalid(
+      options.tlsCert === undefined ? 'tls-cert' : 'tls-key',
+      null,
+      'must be given together with the other (--tls-cert and --tls-key, PEM files)',
+    )
+  }
+  let tls: { cert: Buffer; key: Buffer } | undefined
+  if (options.tlsCert !== undefined && options.tlsKey !== undefined) {
+    try {
+      tls = { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) }
+    } catch (err) {
+      throw errors.optionInvalid(
+        'tls-cert/--tls-key',
+        (err as NodeJS.ErrnoException).path ?? options.tlsCert,
+        `must name readable PEM files (${(err as NodeJS.ErrnoException).code})`,
+      )
+    }
+  }
+  const repo = await openRepo(options.repo ?? defaultRepoPath(), { storageMax: options.storageMax ?? 0 })
+  let helia: HostHelia | undefined
+  let server: Server | undefined
+  let pins: PinRequests | undefined
+  let discovery: SessionDiscovery | undefined
+  try {
+    helia = createHostNode({
+      blockstore: repo.blockstore,
+      datastore: repo.datastore,
+      ...(options.listen ? { listen: options.listen } : {}),
+      ...(options.announce ? { announce: options.announce } : {}),
+      ...(options.bootstrap ? { bootstrap: options.bootstrap } : {}),
+      dht: options.dht ?? 'lan',
+      ...(tls ? { tls } : {}),
+      ...(options.autoTls ? { services: await autoTlsServices() } : {}),
+    })
+    try {
+      await helia.start()
+    } catch (err) {
+      throw errors.hostStart('libp2p could not listen on the --listen addresses', err)
+    }
+    const node = helia
+    const delegates = () => node.libp2p.getMultiaddrs().map(String)
+    pins = new PinRequests({
+      helia: node,
+      datastore: repo.datastore,
+      delegates,
+      concurrency: options.pinConcurrency ?? 4,
+      pinTimeoutMs: options.pinTimeoutMs ?? 600_000,
+    })
+    await pins.start()
+    const requests = pins
+    if (options.session !== false && (options.dht ?? 'lan') !== 'off') {
+      const session = options.session ?? {}
+      discovery = startSessionDiscovery(
+        { libp2p: node.libp2p, routing: node.routing, blockstore: node.blockstore },
+        {
+          ...(session.name !== undefined ? { name: session.name } : {}),
+          ...(session.periodMs ? { periodMs: session.periodMs } : {}),
+        },
+      )
+    }
+    const sessionDiscovery = discovery
+    const isServable = async (cid: CID) =>
+      (await node.pins.isPinned(cid)) || (await isPinnedBlock(repo.datastore, cid))
+    const metrics: HostMetrics = new HostMetrics({
+      pins: () => requests.counts(),
+      storageBytes: () => repo.blockstore.used,
+      storageQuotaBytes: () => repo.blockstore.quota,
+      peers: () => node.libp2p.getPeers().length,
+      sessionMembers: () => sessionDiscovery?.members().length ?? 0,
+    })
+    let url = ''
+    const status = (): HostStatus => {
+      const members = sessionDiscovery?.members().map(String) ?? []
+      const connected = new Set(node.libp2p.getPeers().map(String))
+      return {
+        peerId: node.libp2p.peerId.toString(),
+        multiaddrs: delegates(),
+        http: url,
+        repo: repo.path,
+        pins: requests.counts(),
+        storage: { used: repo.blockstore.used, quota: repo.blockstore.quota },
+        peers: connected.size,
+        session: {
+          enabled: sessionDiscovery !== undefined,
+          name: options.session ? (options.session.name ?? null) : null,
+          members,
+          connected: members.filter((peer) => connected.has(peer)),
+        },
+      }
+    }
+    const router = createRouter({
+      tokens: new TokenVerifier(repo.path),
+      pins: requests,
+      metrics,
+      gateway: createGateway({
+        blockstore: repo.blockstore,
+        isServable,
+        onResponse: ({ bytes, format }) => metrics.bytesServed.inc({ format }, bytes),
+      }),
+      importCar: (body) => importCar(body, { helia: node, blockstore: repo.blockstore, tmpDir: repo.tmpDir }),
+      status: async () => status(),
+      quotaFull: () =>
+        repo.blockstore.quota > 0 && repo.blockstore.used >= repo.blockstore.quota
+          ? `This host's storage quota is full (${repo.blockstore.used} of ${repo.blockstore.quota} bytes). Ask its operator to raise --storage-max.`
+          : undefined,
+    })
+    server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, router) : createHttpServer(router)
+    server.requestTimeout = 0
+    const listening = server
+    await new Promise<void>((resolve, reject) => {
+      listening.once('error', (err) =>
+        reject(errors.hostStart(`the HTTP port ${options.http ?? DEFAULT_HTTP}`, err)),
+      )
+      listening.listen(http.port, http.host, () => resolve())
+    })
+    const address = listening.address() as AddressInfo
+    const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address
+    url = `${tls ? 'https' : 'http'}://${hostPart}:${address.port}`
+    await writeApiFile(repo.path, { pid: process.pid, url })
+    let stopped: Promise<void> | undefined
+    return {
+      helia: node,
+      repo,
+      pins: requests,
+      discovery: sessionDiscovery,
+      peerId: node.libp2p.peerId.toString(),
+      url,
+      multiaddrs: delegates,
+      status,
+      stop() {
+        stopped ??= (async () => {
+          await new Promise<void>((resolve) => {
+            listening.close(() => resolve())
+            listening.closeAllConnections()
+          })
+          await sessionDiscovery?.stop()
+          await requests.stop()
+          await node.stop()
+          await repo.close()
+        })()
+        return stopped
+      },
+    }
+  } catch (err) {
+    server?.close()
+    await discovery?.stop().catch(() => {})
+    await pins?.stop().catch(() => {})
+    await helia?.stop().catch(() => {})
+    await repo.close().catch(() => {})
+    throw err
+  }
+}

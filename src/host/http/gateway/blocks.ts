@@ -1,0 +1,78 @@
+import type { Blockstore } from 'interface-blockstore'
+import { equals } from 'multiformats/bytes'
+import type { CID } from 'multiformats/cid'
+import { identity } from 'multiformats/hashes/identity'
+import type { MultihashHasher } from 'multiformats/hashes/interface'
+import { sha256, sha512 } from 'multiformats/hashes/sha2'
+
+/** A block of a pinned DAG that the local store does not hold. */
+export class MissingBlockError extends Error {
+  override readonly name = 'MissingBlockError'
+  constructor(readonly cid: CID) {
+    super(`block ${cid} is missing from this node's block store`)
+  }
+}
+
+/** A block whose bytes do not hash to its CID. */
+export class DamagedBlockError extends Error {
+  override readonly name = 'DamagedBlockError'
+  constructor(readonly cid: CID) {
+    super(`block ${cid} is damaged in this node's block store (its bytes do not match its CID)`)
+  }
+}
+
+/** Hash functions the gateway checks blocks against; blocks hashed otherwise are served as stored. */
+const HASHERS = new Map<number, MultihashHasher>([
+  [sha256.code, sha256],
+  [sha512.code, sha512],
+])
+
+/**
+ * Read access to the local store, as the gateway and ipfs-unixfs-exporter use
+ * it: every block is read whole, checked against its CID, and identity CIDs
+ * (whose bytes are in the CID itself) never touch the store.
+ */
+export interface BlockSource {
+  /** The block's bytes; throws {@link MissingBlockError} or {@link DamagedBlockError}. */
+  read(cid: CID, options?: { signal?: AbortSignal }): Promise<Uint8Array>
+  /** Same as `read`, in the shape of `Blockstore['get']`, for ipfs-unixfs-exporter. */
+  get(cid: CID, options?: { signal?: AbortSignal }): AsyncGenerator<Uint8Array>
+  has(cid: CID): Promise<boolean>
+}
+
+/** True for CIDs whose multihash is the identity function: the block is the digest. */
+export const isIdentity = (cid: CID): boolean => cid.multihash.code === identity.code
+
+/** Wraps the local store into a {@link BlockSource}. */
+export function blockSource(store: Pick<Blockstore, 'get' | 'has'>): BlockSource {
+  const read = async (cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> => {
+    if (isIdentity(cid)) return cid.multihash.digest
+    const chunks: Uint8Array[] = []
+    try {
+      for await (const chunk of store.get(cid, options)) chunks.push(chunk)
+    } catch (cause) {
+      if ((cause as { name?: string }).name === 'NotFoundError') throw new MissingBlockError(cid)
+      throw cause
+    }
+    const bytes = chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks)
+    const hasher = HASHERS.get(cid.multihash.code)
+    if (hasher !== undefined) {
+      const { digest } = await hasher.digest(bytes)
+      const expected = cid.multihash.digest
+      // Truncated digests are allowed by multihash: compare the prefix the CID carries.
+      if (expected.length > digest.length || !equals(digest.subarray(0, expected.length), expected)) {
+        throw new DamagedBlockError(cid)
+      }
+    }
+    return bytes
+  }
+  return {
+    read,
+    async *get(cid, options) {
+      yield await read(cid, options)
+    },
+    async has(cid) {
+      return isIdentity(cid) || (await store.has(cid))
+    },
+  }
+}

@@ -1,0 +1,163 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Readable } from 'node:stream'
+import { CarUploadError, type ImportCarResult } from '../car-upload.js'
+import type { PinRequests, PinStatus } from '../pin-requests.js'
+import type { TokenVerifier } from '../tokens.js'
+import type { HostMetrics } from './metrics.js'
+import { handlePinningApi } from './pinning-api.js'
+import { sendFailure, sendJson } from './respond.js'
+
+/** Path of the authenticated CAR upload: `POST` a CAR, its roots are pinned. */
+export const CAR_UPLOAD_PATH = '/p2pcdn/v1/car'
+/** Path of the public status document (`p2pcdn host status`). */
+export const STATUS_PATH = '/p2pcdn/v1/status'
+
+export interface RouterDeps {
+  tokens: TokenVerifier
+  pins: PinRequests
+  metrics: HostMetrics
+  gateway: (req: IncomingMessage, res: ServerResponse) => Promise<void>
+  importCar: (body: Readable) => Promise<ImportCarResult>
+  status: () => Promise<unknown>
+  /** A message when the repo is full (new pins are refused with 409), else undefined. */
+  quotaFull: () => string | undefined
+}
+
+const CORS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'GET, HEAD, POST, DELETE, OPTIONS',
+  'Access-Control-Allow-Headers': 'Authorization, Content-Type, Range, User-Agent, X-Requested-With',
+  'Access-Control-Expose-Headers':
+    'Content-Range, Content-Length, X-Ipfs-Path, X-Ipfs-Roots, X-Chunked-Output, X-Stream-Output',
+  'Access-Control-Max-Age': '86400',
+}
+
+function routeOf(pathname: string): string {
+  if (pathname.startsWith('/ipfs/')) return 'gateway'
+  if (pathname === '/pins' || pathname.startsWith('/pins/')) return 'pins'
+  if (pathname === CAR_UPLOAD_PATH) return 'car'
+  if (pathname === '/metrics' || pathname === '/healthz' || pathname === STATUS_PATH) return pathname.slice(1)
+  return 'other'
+}
+
+/** The one HTTP handler of a host: gateway, Pinning Service API, CAR upload, status, health, metrics. */
+export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    let url: URL
+    try {
+      url = new URL(req.url ?? '/', 'http://host.invalid')
+    } catch {
+      res.writeHead(400).end()
+      return
+    }
+    const route = routeOf(url.pathname)
+    res.on('finish', () => deps.metrics.requests.inc({ route, status: String(res.statusCode) }))
+    handle(deps, req, res, url, route).catch((err: unknown) => {
+      if (res.headersSent) {
+        res.destroy()
+        return
+      }
+      sendFailure(
+        res,
+        500,
+        'INTERNAL_SERVER_ERROR',
+        `The host failed on this request: ${(err as Error).message}`,
+      )
+    })
+  }
+}
+
+async function handle(deps: RouterDeps, req: IncomingMessage, res: ServerResponse, url: URL, route: string) {
+  if (route === 'gateway') return deps.gateway(req, res)
+  for (const [name, value] of Object.entries(CORS)) res.setHeader(name, value)
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204).end()
+    return
+  }
+  if (route === 'healthz') return sendJson(res, 200, { status: 'ok' })
+  if (route === 'metrics') {
+    const text = await deps.metrics.registry.metrics()
+    res.writeHead(200, { 'Content-Type': deps.metrics.registry.contentType, 'Cache-Control': 'no-store' })
+    res.end(text)
+    return
+  }
+  if (route === STATUS_PATH.slice(1)) return sendJson(res, 200, await deps.status())
+  if (route === 'pins' || route === 'car') {
+    const token = await deps.tokens.verify(req.headers.authorization)
+    if (!token) {
+      req.resume()
+      return sendFailure(
+        res,
+        401,
+        'UNAUTHORIZED',
+        'Access token is missing or invalid. Send `Authorization: Bearer <token>` with a token from `p2pcdn host token create`.',
+        { 'WWW-Authenticate': 'Bearer' },
+      )
+    }
+    if (route === 'pins') {
+      await handlePinningApi(req, res, url, token.id, deps.pins, deps.quotaFull)
+      return
+    }
+    return uploadCar(deps, req, res, url, token.id)
+  }
+  sendFailure(
+    res,
+    404,
+    'NOT_FOUND',
+    `Nothing at ${url.pathname}. This host serves /ipfs/<cid>, /pins, ${CAR_UPLOAD_PATH}, /healthz and /metrics.`,
+  )
+}
+
+async function uploadCar(
+  deps: RouterDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  owner: string,
+) {
+  if (req.method !== 'POST' && req.method !== 'PUT') {
+    req.resume()
+    return sendFailure(res, 405, 'METHOD_NOT_ALLOWED', `Use POST with a CAR body on ${CAR_UPLOAD_PATH}.`, {
+      Allow: 'POST, PUT',
+    })
+  }
+  const name = url.searchParams.get('name') ?? undefined
+  const replace = url.searchParams.get('replace') ?? undefined
+  if (replace !== undefined && !deps.pins.get(owner, replace)) {
+    req.resume()
+    return sendFailure(
+      res,
+      404,
+      'NOT_FOUND',
+      `No pin request ${JSON.stringify(replace)} to replace for this access token.`,
+    )
+  }
+  let result: ImportCarResult
+  try {
+    result = await deps.importCar(req)
+  } catch (err) {
+    if (err instanceof CarUploadError) {
+      req.resume()
+      return sendFailure(res, err.status, err.reason, err.message, { Connection: 'close' })
+    }
+    throw err
+  }
+  const pins: PinStatus[] = []
+  for (const root of result.roots) {
+    pins.push(
+      await deps.pins.addPinned(
+        owner,
+        { cid: root.toString(), ...(name !== undefined ? { name } : {}) },
+        { status_details: 'pinned from a CAR upload', dag_blocks: String(result.blocks) },
+      ),
+    )
+  }
+  if (replace !== undefined) await deps.pins.remove(owner, replace)
+  sendJson(res, 201, {
+    roots: result.roots.map(String),
+    blocks: result.blocks,
+    newBlocks: result.newBlocks,
+    bytes: result.bytes,
+    pins,
+  })
+}

@@ -1,0 +1,19 @@
+/**
+ * `p2pcdn/host`: the host node (`p2pcdn host`), a Helia node that pins, serves and finds its peers.
+ * A separate entry point so that `p2pcdn` itself does not load libp2p.
+ *
+ * @packageDocumentation
+ */
+
+export type { SessionDiscovery, SessionDiscoveryOptions } from '../discovery/session.js'
+export { sessionBlock, sessionContent, sessionNumber, startSessionDiscovery } from '../discovery/session.js'
+export { CarUploadError, type ImportCarResult, importCar } from './car-upload.js'
+export { DEFAULT_HTTP, type HostOptions, type HostStatus, type RunningHost, startHost } from './host.js'
+export { createGateway, type GatewayOptions } from './http/gateway.js'
+export { CAR_UPLOAD_PATH, STATUS_PATH } from './http/router.js'
+export { type GcResult, gcRepo, type RepoStatus, repoStatus } from './maintenance.js'
+export { createHostNode, DEFAULT_LISTEN, DHT_PROTOCOLS, type DhtMode, type HostNodeOptions } from './node.js'
+export { type Pin, PinRequests, type PinStatus } from './pin-requests.js'
+export { QuotaExceededError } from './quota-blockstore.js'
+export { defaultRepoPath, type HostRepo, openRepo } from './repo.js'
+export { createToken, listTokens, revokeToken, TokenVerifier } from './tokens.js'

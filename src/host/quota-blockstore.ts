@@ -1,0 +1,151 @@
+import { readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { AbortOptions } from '@libp2p/interface'
+import type { FsBlockstore } from 'blockstore-fs'
+import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
+import type { CID } from 'multiformats/cid'
+import { blockKey } from '../utils/block-key.js'
+
+/** Thrown by `put` when a block would take the repo beyond its storage quota. */
+export class QuotaExceededError extends Error {
+  override readonly name = 'QuotaExceededError'
+  constructor(
+    readonly used: number,
+    readonly quota: number,
+    readonly needed: number,
+  ) {
+    super(
+      `storage quota exceeded: ${used} of ${quota} bytes used, ${needed} more needed. Raise --storage-max, or remove pins and run \`p2pcdn host gc\`.`,
+    )
+  }
+}
+
+async function toBytes(bytes: InputPair['bytes']): Promise<Uint8Array> {
+  if (bytes instanceof Uint8Array) return bytes
+  const chunks: Uint8Array[] = []
+  for await (const chunk of bytes) chunks.push(chunk)
+  return chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks)
+}
+
+/** Sums the sizes of the block files under a blockstore-fs folder. */
+async function measure(path: string): Promise<number> {
+  let total = 0
+  let entries: import('node:fs').Dirent[]
+  try {
+    entries = await readdir(path, { withFileTypes: true, recursive: true })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0
+    throw err
+  }
+  for (const entry of entries) {
+    if (!entry.isFile() || !entry.name.endsWith('.data')) continue
+    total += (await stat(join(entry.parentPath, entry.name))).size
+  }
+  return total
+}
+
+/**
+ * A blockstore-fs store that counts the bytes it holds and refuses a new block beyond `quota`
+ * (0 = no quota). A block already held is not written again.
+ */
+export class QuotaBlockstore implements Blockstore {
+  #inner: FsBlockstore
+  #used = 0
+  #pending = new Map<string, Promise<void>>()
+  quota: number
+
+  private constructor(inner: FsBlockstore, quota: number) {
+    this.#inner = inner
+    this.quota = quota
+  }
+
+  /** Opens the store and measures what it holds. */
+  static async open(inner: FsBlockstore, quota: number): Promise<QuotaBlockstore> {
+    await inner.open()
+    const store = new QuotaBlockstore(inner, quota)
+    store.#used = await measure(inner.path)
+    return store
+  }
+
+  /** Bytes held by blocks. */
+  get used(): number {
+    return this.#used
+  }
+
+  async put(cid: CID, bytes: InputPair['bytes'], options?: AbortOptions): Promise<CID> {
+    const data = await toBytes(bytes)
+    const key = blockKey(cid)
+    // Writes of the same block at once (prefetching walkers do that) are counted once.
+    const pending = this.#pending.get(key)
+    if (pending) {
+      await pending
+      return cid
+    }
+    const write = this.#write(cid, data, options)
+    this.#pending.set(key, write)
+    try {
+      await write
+    } finally {
+      this.#pending.delete(key)
+    }
+    return cid
+  }
+
+  async #write(cid: CID, data: Uint8Array, options?: AbortOptions): Promise<void> {
+    if (await this.#inner.has(cid, options)) return
+    if (this.quota > 0 && this.#used + data.byteLength > this.quota) {
+      throw new QuotaExceededError(this.#used, this.quota, data.byteLength)
+    }
+    // Reserve the space before the write, with no await in between, so parallel writes cannot all pass the check.
+    this.#used += data.byteLength
+    try {
+      await this.#inner.put(cid, data, options)
+    } catch (err) {
+      this.#used -= data.byteLength
+      throw err
+    }
+  }
+
+  async *putMany(source: Iterable<InputPair> | AsyncIterable<InputPair>, options?: AbortOptions) {
+    for await (const { cid, bytes } of source) yield await this.put(cid, bytes, options)
+  }
+
+  get(cid: CID, options?: AbortOptions): AsyncGenerator<Uint8Array> {
+    return this.#inner.get(cid, options) as AsyncGenerator<Uint8Array>
+  }
+
+  getMany(source: Iterable<CID> | AsyncIterable<CID>, options?: AbortOptions): AsyncGenerator<Pair> {
+    return this.#inner.getMany(source, options) as AsyncGenerator<Pair>
+  }
+
+  getAll(options?: AbortOptions): AsyncGenerator<Pair> {
+    return this.#inner.getAll(options) as AsyncGenerator<Pair>
+  }
+
+  has(cid: CID, options?: AbortOptions): Promise<boolean> {
+    return Promise.resolve(this.#inner.has(cid, options))
+  }
+
+  async delete(cid: CID, options?: AbortOptions): Promise<void> {
+    let size = 0
+    try {
+      for await (const chunk of this.#inner.get(cid, options)) size += chunk.byteLength
+    } catch (err) {
+      if ((err as Error).name !== 'NotFoundError') throw err
+      return
+    }
+    await this.#inner.delete(cid, options)
+    this.#used = Math.max(0, this.#used - size)
+  }
+
+  async *deleteMany(source: Iterable<CID> | AsyncIterable<CID>, options?: AbortOptions) {
+    for await (const cid of source) {
+      await this.delete(cid, options)
+      yield cid
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve(this.#inner.close())
+  }
+}
