@@ -6,7 +6,6 @@ import type { Datastore } from 'interface-datastore'
 import { Key } from 'interface-datastore'
 import { CID } from 'multiformats/cid'
 import { walkDag } from '../car/write-car.js'
-import { CODEC_DAG_PB, CODEC_RAW } from '../constants.js'
 import { pinWalker } from './pin-walker.js'
 import { QuotaExceededError } from './quota-blockstore.js'
 
@@ -64,62 +63,6 @@ export interface PinRequestsOptions {
 }
 
 const PREFIX = '/p2pcdn/pin-requests/'
-
-/** Thrown for a bad `Pin` object: the API answers 400 with this message. */
-export class PinValidationError extends Error {
-  override readonly name = 'PinValidationError'
-}
-
-/** Checks a `Pin` object against the spec's schema and returns it normalised. */
-export function validatePin(body: unknown): Pin {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new PinValidationError('The request body must be a JSON Pin object: {"cid": "…"}.')
-  }
-  const { cid, name, origins, meta } = body as Record<string, unknown>
-  if (typeof cid !== 'string') throw new PinValidationError('Pin.cid is required and must be a string.')
-  let parsed: CID
-  try {
-    parsed = CID.parse(cid)
-  } catch {
-    throw new PinValidationError(`Pin.cid is not a valid CID: ${JSON.stringify(cid)}.`)
-  }
-  if (parsed.code !== CODEC_DAG_PB && parsed.code !== CODEC_RAW) {
-    throw new PinValidationError(
-      `Pin.cid ${cid} uses codec 0x${parsed.code.toString(16)}; this host pins UnixFS content (dag-pb or raw CIDs).`,
-    )
-  }
-  const pin: Pin = { cid }
-  if (name !== undefined) {
-    if (typeof name !== 'string' || name.length > 255) {
-      throw new PinValidationError('Pin.name must be a string of at most 255 characters.')
-    }
-    pin.name = name
-  }
-  if (origins !== undefined) {
-    if (!Array.isArray(origins) || origins.length > 20 || origins.some((o) => typeof o !== 'string')) {
-      throw new PinValidationError('Pin.origins must be an array of at most 20 multiaddr strings.')
-    }
-    for (const origin of origins as string[]) {
-      try {
-        multiaddr(origin)
-      } catch {
-        throw new PinValidationError(`Pin.origins has an invalid multiaddr: ${JSON.stringify(origin)}.`)
-      }
-    }
-    pin.origins = [...new Set(origins as string[])]
-  }
-  if (meta !== undefined) {
-    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
-      throw new PinValidationError('Pin.meta must be an object of string values.')
-    }
-    const entries = Object.entries(meta)
-    if (entries.length > 1000 || entries.some(([, v]) => typeof v !== 'string')) {
-      throw new PinValidationError('Pin.meta must be an object of at most 1000 string values.')
-    }
-    pin.meta = Object.fromEntries(entries) as Record<string, string>
-  }
-  return pin
-}
 
 const cidKey = (cid: string): string => {
   const parsed = CID.parse(cid)
