@@ -10,6 +10,8 @@ export const EXIT = {
   USAGE: 2,
   /** A problem with the input: missing or empty folder, unreadable file, bad symlink, output inside input. */
   INPUT: 3,
+  /** Pushing to hosts fell short: fewer hosts pinned the site than `--replication` asks. */
+  REPLICATION: 4,
   /** Interrupted by Ctrl-C (SIGINT) or SIGTERM; nothing was changed. */
   INTERRUPTED: 130,
 } as const
@@ -31,6 +33,12 @@ export function exitCodeFor(code: ErrorCode | undefined): number {
     case 'ERR_SYMLINK_OUTSIDE_ROOT':
     case 'ERR_SYMLINK_LOOP':
       return EXIT.INPUT
+    case 'ERR_HOST_UNREACHABLE':
+    case 'ERR_HOST_AUTH':
+    case 'ERR_HOST_REJECTED':
+    case 'ERR_HOST_FAILED':
+    case 'ERR_REPLICATION':
+      return EXIT.REPLICATION
     case 'ERR_ABORTED':
       return EXIT.INTERRUPTED
     default:

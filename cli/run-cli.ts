@@ -66,6 +66,19 @@ export function createProgram(): Command {
     )
     .option('--cache-dir <dir>', 'block cache folder (default: ~/.cache/p2pcdn)')
     .option('--no-cache', 'use a throw-away block cache')
+    .option('--no-push', 'do not push to the registered hosts')
+    .option('--replication <n>', 'hosts that must pin the site (default: every registered host)')
+    .option('--wait', 'wait until hosts report the site pinned (the default)')
+    .option('--no-wait', 'accepted by the hosts is enough')
+    .option(
+      '--site-name <name>',
+      "pin name; a host's earlier pin of that name is replaced (default: the origin's host)",
+    )
+    .option('--push-timeout <seconds>', 'give up on a host after this long (default: 600)')
+    .option(
+      '--push-listen <multiaddr...>',
+      'listen addresses of the node serving blocks to hosts (default: /ip4/0.0.0.0/tcp/0)',
+    )
     .option('--json', 'print the result as one JSON object on stdout')
     .option('--dry-run', 'compute CIDs and report, write nothing')
     .option('--no-progress', 'no progress bar on stderr')
@@ -86,6 +99,7 @@ export function createProgram(): Command {
     })
 
   addHostCommands(program)
+  addHostsCommands(program)
 
   return program
 }
@@ -179,4 +193,81 @@ function addHostCommands(program: Command): void {
 /** Runs the CLI with `argv` (as `process.argv`). Rejects on errors; see {@link handleCliError}. */
 export async function runCli(argv: string[]): Promise<void> {
   await createProgram().parseAsync(argv)
+}
+
+/** `p2pcdn hosts …` (the registry) and `p2pcdn push`. */
+function addHostsCommands(program: Command): void {
+  const configOption = () =>
+    new Option(
+      '-c, --config <file>',
+      'config file (default: p2pcdn.config.{ts,mjs,js,json}; `hosts add` creates p2pcdn.config.json)',
+    )
+  const hosts = program
+    .command('hosts')
+    .description('Register the host nodes a site is pushed to (kept in the config file)')
+  hosts
+    .command('add')
+    .description('Register a host')
+    .argument('<name>', 'a short name, e.g. campus-1')
+    .argument('<url>', "its API's base URL, e.g. https://cdn.example.com (Kubo: http://127.0.0.1:5001)")
+    .addOption(
+      new Option('--type <type>', 'which API it speaks')
+        .choices(['pinning-service', 'kubo', 'cluster', 'p2pcdn'])
+        .makeOptionMandatory(),
+    )
+    .option(
+      '--token-env <VAR>',
+      'environment variable that holds its token (the token itself is never stored)',
+    )
+    .option('--replication-min <n>', 'IPFS Cluster: replication-min of the pins')
+    .option('--replication-max <n>', 'IPFS Cluster: replication-max of the pins')
+    .option('--print', 'print the entry instead of writing the config file')
+    .addOption(configOption())
+    .action(async (name: string, url: string, flags) => {
+      const { runHostsAdd } = await import('./commands/hosts.js')
+      await runHostsAdd(name, url, flags)
+    })
+  hosts
+    .command('list')
+    .description('List the registered hosts')
+    .option('--json', 'print JSON on stdout')
+    .addOption(configOption())
+    .action(async (flags) => {
+      const { runHostsList } = await import('./commands/hosts.js')
+      await runHostsList(flags)
+    })
+  hosts
+    .command('remove')
+    .description('Unregister a host')
+    .argument('<name>', 'its name')
+    .addOption(configOption())
+    .action(async (name: string, flags) => {
+      const { runHostsRemove } = await import('./commands/hosts.js')
+      await runHostsRemove(name, flags)
+    })
+  hosts
+    .command('check')
+    .description('Check each host: reachable, authorised, version, latency')
+    .option('--json', 'print JSON on stdout')
+    .addOption(configOption())
+    .action(async (flags) => {
+      const { runHostsCheck } = await import('./commands/hosts.js')
+      await runHostsCheck(flags)
+    })
+  program
+    .command('push')
+    .description('Push an already published output folder to the registered hosts')
+    .argument('[out]', 'the folder `p2pcdn publish` wrote (default: from the config, else dist-p2p)')
+    .option('--replication <n>', 'hosts that must pin the site (default: every registered host)')
+    .option('--wait', 'wait until hosts report the site pinned (the default)')
+    .option('--no-wait', 'accepted by the hosts is enough')
+    .option('--site-name <name>', "pin name; a host's earlier pin of that name is replaced")
+    .option('--push-timeout <seconds>', 'give up on a host after this long (default: 600)')
+    .option('--push-listen <multiaddr...>', 'listen addresses of the node serving blocks to hosts')
+    .option('--json', 'print the result as JSON on stdout')
+    .addOption(configOption())
+    .action(async (out: string | undefined, flags) => {
+      const { runPush } = await import('./commands/hosts.js')
+      await runPush(out, flags)
+    })
 }

@@ -57,3 +57,11 @@ export const FALLBACK_CONTENT_TYPE = 'application/octet-stream'
 /** Multicodec codes used when walking a UnixFS DAG (multicodec table). */
 export const CODEC_DAG_PB = 0x70
 export const CODEC_RAW = 0x55
+
+/** A `p2pcdn host`'s own HTTP endpoints, beside the Pinning Service API and the gateway. */
+/** `POST` a CAR (bearer token): its blocks are verified and its roots pinned. */
+export const CAR_UPLOAD_PATH = '/p2pcdn/v1/car'
+/** `POST {"cids": [...]}` (bearer token) → `{"missing": [...]}`: which blocks the host lacks. */
+export const MISSING_BLOCKS_PATH = '/p2pcdn/v1/blocks/missing'
+/** `GET`: the host's public status document (`p2pcdn host status`). */
+export const STATUS_PATH = '/p2pcdn/v1/status'

@@ -18,6 +18,11 @@ export type ErrorCode =
   | 'ERR_REPO'
   | 'ERR_REPO_LOCKED'
   | 'ERR_HOST_START'
+  | 'ERR_HOST_UNREACHABLE'
+  | 'ERR_HOST_AUTH'
+  | 'ERR_HOST_REJECTED'
+  | 'ERR_HOST_FAILED'
+  | 'ERR_REPLICATION'
 
 export class P2pcdnError extends Error {
   override readonly name = 'P2pcdnError'

@@ -5,8 +5,25 @@
  */
 export { BadBlockError, type WriteCarResult, walkDag, writeCar } from './car/write-car.js'
 export { type LoadedConfig, loadConfig } from './config/load-config.js'
-export { DEFAULT_PROFILE, MANIFEST_SCHEMA_VERSION, PROFILES, type ProfileName } from './constants.js'
+export {
+  CAR_FILE,
+  DEFAULT_PROFILE,
+  MANIFEST_FILE,
+  MANIFEST_SCHEMA_VERSION,
+  PROFILES,
+  type ProfileName,
+} from './constants.js'
 export { type ErrorCode, P2pcdnError } from './errors.js'
+export { HostError, hostRequest, type RetryPolicy } from './hosts/http.js'
+export {
+  addHost,
+  hostsConfigFile,
+  listHosts,
+  removeHost,
+  resolveTargets,
+  validateHosts,
+} from './hosts/registry.js'
+export { HOST_TYPES, type HostCheck, type HostEntry, type HostTarget, type HostType } from './hosts/types.js'
 export { type CidOfPathOptions, cidOfPath } from './import/cid-of-path.js'
 export { type ImportAssetsResult, type ImportedAsset, importAssets } from './import/import-assets.js'
 export { buildSiteRoot, type SiteEntry } from './import/site-root.js'
@@ -19,6 +36,13 @@ export {
 export { defineConfig, type P2pcdnOptions, type ResolvedOptions, resolveOptions } from './options.js'
 export type { PublishProgressDetails, PublishProgressEvents } from './progress.js'
 export { type PublishResult, publish } from './publish.js'
+export {
+  adapterFor,
+  type HostPushResult,
+  type PushSiteOptions,
+  type PushSiteResult,
+  pushSite,
+} from './push/push-site.js'
 export { findCssReferences, rewriteCss } from './rewrite/css-references.js'
 export { findHtmlReferences, type HtmlReference, type HtmlReferences } from './rewrite/html-references.js'
 export { type IpfsLinkFormat, type IpfsLinkOptions, ipfsLink, parseIpfsLink } from './rewrite/ipfs-link.js'

@@ -9,6 +9,8 @@ import {
   type ProfileName,
 } from './constants.js'
 import { errors } from './errors.js'
+import { validateHosts } from './hosts/registry.js'
+import type { HostEntry } from './hosts/types.js'
 import type { PublishProgressEvents } from './progress.js'
 import type { IpfsLinkFormat, IpfsLinkOptions } from './rewrite/ipfs-link.js'
 
@@ -93,6 +95,42 @@ export interface P2pcdnOptions extends ProgressOptions<PublishProgressEvents> {
    */
   fallbackTimeout?: number
   /**
+   * The host nodes the site is pushed to after publishing (`p2pcdn hosts add` keeps this list).
+   * Tokens are never stored here: each host names the environment variable holding its token.
+   * @default []
+   */
+  hosts?: HostEntry[]
+  /**
+   * Push to the registered hosts after publishing.
+   * @default true (when hosts are registered)
+   */
+  push?: boolean
+  /**
+   * How many hosts must report the site pinned for publish to succeed.
+   * @default every registered host
+   */
+  replication?: number
+  /**
+   * Wait until hosts report the site pinned (`true`), or only until they accepted it (`false`).
+   * @default true
+   */
+  wait?: boolean
+  /**
+   * The name pins are made under; a host's earlier pin of the same name is replaced.
+   * @default the first origin's host name, else the site folder's name
+   */
+  siteName?: string
+  /**
+   * How long to wait for one host, in milliseconds.
+   * @default 600000
+   */
+  pushTimeout?: number
+  /**
+   * Listen addresses of the node that serves the site's blocks to hosts over bitswap during the push.
+   * @default ['/ip4/0.0.0.0/tcp/0']
+   */
+  pushListen?: string[]
+  /**
    * Compute everything, write nothing: no output, no CAR, no cache.
    * @default false
    */
@@ -119,6 +157,17 @@ export interface ResolvedOptions {
   cacheDir: string | false
   /** The link options when pages are rewritten; `undefined` when they are not. */
   rewrite: { link: IpfsLinkOptions; subresourceIntegrity: boolean; fallbackTimeout: number } | undefined
+  /** The push step; `undefined` when no hosts are registered, `push: false`, or a dry run. */
+  push:
+    | {
+        hosts: HostEntry[]
+        replication: number
+        wait: boolean
+        name: string
+        timeoutMs: number
+        listen: string[]
+      }
+    | undefined
   dryRun: boolean
   cwd: string
   signal: AbortSignal | undefined
@@ -141,6 +190,13 @@ export const OPTION_KEYS = [
   'linkFormat',
   'subresourceIntegrity',
   'fallbackTimeout',
+  'hosts',
+  'push',
+  'replication',
+  'wait',
+  'siteName',
+  'pushTimeout',
+  'pushListen',
   'dryRun',
   'cwd',
   'signal',
@@ -343,6 +399,37 @@ export function resolveOptions(options: P2pcdnOptions): ResolvedOptions {
         }
       : undefined
 
+  const dryRun = checkBoolean('dryRun', options.dryRun, false)
+  const hosts = validateHosts(options.hosts)
+  const pushOn = checkBoolean('push', options.push, true)
+  const replication = options.replication ?? hosts.length
+  if (!Number.isInteger(replication) || replication < 0 || (hosts.length > 0 && replication > hosts.length)) {
+    throw errors.optionInvalid(
+      'replication',
+      options.replication,
+      `must be a whole number from 0 to the number of registered hosts (${hosts.length})`,
+    )
+  }
+  const pushTimeout = options.pushTimeout ?? 600_000
+  if (typeof pushTimeout !== 'number' || !Number.isFinite(pushTimeout) || pushTimeout < 1000) {
+    throw errors.optionInvalid('pushTimeout', pushTimeout, 'must be a number of milliseconds, at least 1000')
+  }
+  const siteName =
+    checkString('siteName', options.siteName) ??
+    (origins[0] ? new URL(origins[0]).hostname : path.basename(dir)) ??
+    'site'
+  const push =
+    hosts.length > 0 && pushOn && !dryRun
+      ? {
+          hosts,
+          replication,
+          wait: checkBoolean('wait', options.wait, true),
+          name: siteName,
+          timeoutMs: pushTimeout,
+          listen: checkPatterns('pushListen', options.pushListen, ['/ip4/0.0.0.0/tcp/0']),
+        }
+      : undefined
+
   return {
     dir,
     out,
@@ -354,7 +441,8 @@ export function resolveOptions(options: P2pcdnOptions): ResolvedOptions {
     dotfiles: checkBoolean('dotfiles', options.dotfiles, false),
     cacheDir,
     rewrite,
-    dryRun: checkBoolean('dryRun', options.dryRun, false),
+    push,
+    dryRun,
     cwd,
     signal: options.signal,
     onProgress: options.onProgress,

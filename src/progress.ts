@@ -12,6 +12,10 @@ export interface PublishProgressDetails {
   'p2pcdn:car:block': { bytes: number }
   /** The output folder is in place. */
   'p2pcdn:output:done': { out: string }
+  /** Pushing to one host started. */
+  'p2pcdn:push:start': { host: string }
+  /** One host is done: pinned, already pinned, queued, or failed (with the reason). */
+  'p2pcdn:push:host': import('./push/push-site.js').HostPushResult
 }
 
 /** Any publish progress event; `type` names the step, `detail` is typed by it. */

@@ -4,6 +4,7 @@ import { CustomProgressEvent } from 'progress-events'
 import { BadBlockError, writeCar } from './car/write-car.js'
 import { CAR_FILE, MANIFEST_FILE, MANIFEST_SCHEMA_VERSION, type ProfileName } from './constants.js'
 import { errors, P2pcdnError } from './errors.js'
+import { resolveTargets } from './hosts/registry.js'
 import { type BlockCache, openBlockCache } from './import/block-cache.js'
 import { importAssets } from './import/import-assets.js'
 import { buildSiteRoot } from './import/site-root.js'
@@ -16,6 +17,7 @@ import {
   recoverInterrupted,
   type Staging,
 } from './output/staging.js'
+import type { PushSiteResult } from './push/push-site.js'
 import type { IpfsLinkOptions } from './rewrite/ipfs-link.js'
 import { type ScanResult, scanSite } from './scan/scan-site.js'
 import type { Warning } from './warnings.js'
@@ -52,6 +54,8 @@ export interface PublishResult {
   dryRun: boolean
   /** Every asset, as written in the manifest. */
   assets: ManifestAsset[]
+  /** What each registered host made of the push, and whether `replication` was met; `undefined` without a push. */
+  push: PushSiteResult | undefined
   warnings: Warning[]
 }
 
@@ -104,6 +108,16 @@ function copyPlan(scan: ScanResult, dir: string) {
   }
 }
 
+/** The root CID of the manifest in a folder (the previous output), if any. */
+async function manifestRoot(dir: string): Promise<string | undefined> {
+  try {
+    const manifest = JSON.parse(await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8')) as Manifest
+    return typeof manifest.root === 'string' ? manifest.root : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * From a manifest already in the input folder (an earlier output published
  * again): `path\0cid` → the CID the file had before that earlier rewrite.
@@ -151,8 +165,11 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
   const started = performance.now()
   const opts = resolveOptions(options)
   const { signal, onProgress, profile } = opts
+  // Fail before any work when a host's token variable is not set.
+  const targets = opts.push ? resolveTargets(opts.push.hosts) : undefined
   await checkInput(opts)
   if (!opts.dryRun) await recoverInterrupted(opts.out)
+  const previousRoot = opts.push ? await manifestRoot(opts.out) : undefined
 
   const scan = await scanSite(opts)
   if (scan.assets.length === 0) throw errors.inputEmpty(opts.dir)
@@ -277,6 +294,23 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
       await cache.save()
       onProgress?.(new CustomProgressEvent('p2pcdn:output:done', { out: opts.out }))
     }
+    let push: PushSiteResult | undefined
+    if (opts.push && targets && !opts.dryRun) {
+      const { pushSite } = await import('./push/push-site.js')
+      push = await pushSite({
+        hosts: targets,
+        root,
+        car: path.join(opts.out, CAR_FILE),
+        name: opts.push.name,
+        replication: opts.push.replication,
+        wait: opts.push.wait,
+        timeoutMs: opts.push.timeoutMs,
+        listen: opts.push.listen,
+        ...(previousRoot ? { previousRoot } : {}),
+        ...(signal ? { signal } : {}),
+        ...(onProgress ? { onProgress } : {}),
+      })
+    }
 
     return {
       root,
@@ -297,6 +331,7 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
       durationMs: performance.now() - started,
       dryRun: opts.dryRun,
       assets,
+      push,
       warnings,
     }
   } catch (err) {

@@ -1,6 +1,13 @@
 import path from 'node:path'
 import type { Command } from 'commander'
-import { loadConfig, type P2pcdnOptions, type PublishResult, publish } from '../../src/index.js'
+import {
+  loadConfig,
+  type P2pcdnOptions,
+  type PublishResult,
+  type PushSiteResult,
+  publish,
+} from '../../src/index.js'
+import { EXIT } from '../exit-codes.js'
 import { createProgressBar } from '../progress-bar.js'
 
 const human = (bytes: number) =>
@@ -38,10 +45,27 @@ function summary(result: PublishResult): string {
   lines.push(
     `  time      ${seconds.toFixed(2)} s (${(result.bytes / 1e6 / Math.max(seconds, 1e-3)).toFixed(1)} MB/s)`,
   )
+  if (result.push !== undefined) lines.push(...pushTable(result.push))
   lines.push(`  warnings  ${result.warnings.length}`)
   for (const w of result.warnings)
     lines.push(`    ${w.path ? `${w.path}${w.line ? `:${w.line}` : ''}: ` : ''}${w.message}`)
   return `${lines.join('\n')}\n`
+}
+
+/** The per-host result table, e.g. `  campus-1  pinned          1.2 s  48.1 kB  sent 3 of 40 blocks`. */
+export function pushTable(push: PushSiteResult): string[] {
+  const { required, achieved, met } = push.replication
+  const lines = [
+    `  push      ${achieved} of ${push.hosts.length} hosts pinned (replication ${required}: ${met ? 'met' : 'NOT met'})`,
+  ]
+  const width = Math.max(...push.hosts.map((h) => h.name.length), 4)
+  for (const h of push.hosts) {
+    const note = h.status === 'failed' ? h.reason : (h.detail ?? '')
+    lines.push(
+      `    ${h.name.padEnd(width)}  ${h.status.padEnd(14)}  ${(h.durationMs / 1000).toFixed(1).padStart(5)} s  ${human(h.bytesSent).padStart(8)}  ${note}`,
+    )
+  }
+  return lines
 }
 
 /** Options the flags set; only the flags actually given, so they override the config file. */
@@ -65,6 +89,12 @@ function flagOptions(dir: string | undefined, flags: Record<string, unknown>, cm
   if (given('rewrite') && flags.rewrite === false) options.rewrite = false
   if (given('sri') && flags.sri === false) options.subresourceIntegrity = false
   if (given('fallbackTimeout')) options.fallbackTimeout = Number(flags.fallbackTimeout)
+  if (given('push') && flags.push === false) options.push = false
+  if (given('replication')) options.replication = Number(flags.replication)
+  if (given('wait')) options.wait = flags.wait !== false
+  if (given('siteName')) options.siteName = flags.siteName as string
+  if (given('pushTimeout')) options.pushTimeout = Number(flags.pushTimeout) * 1000
+  if (given('pushListen')) options.pushListen = flags.pushListen as string[]
   return options
 }
 
@@ -89,6 +119,12 @@ export async function runPublish(
     bar?.stop()
     process.stderr.write(summary(result))
     if (flags.json === true) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+    if (result.push && !result.push.replication.met) {
+      process.stderr.write(
+        `p2pcdn: only ${result.push.replication.achieved} of the ${result.push.replication.required} hosts required pinned the site; the output is written, run \`p2pcdn push\` to try again.\n`,
+      )
+      process.exitCode = EXIT.REPLICATION
+    }
   } finally {
     bar?.stop()
     process.off('SIGINT', stop)

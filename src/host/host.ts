@@ -197,6 +197,11 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
         onResponse: ({ bytes, format }) => metrics.bytesServed.inc({ format }, bytes),
       }),
       importCar: (body) => importCar(body, { helia: node, blockstore: repo.blockstore, tmpDir: repo.tmpDir }),
+      missingBlocks: async (cids) => {
+        const missing: CID[] = []
+        for (const cid of cids) if (!(await repo.blockstore.has(cid))) missing.push(cid)
+        return missing
+      },
       status: async () => status(),
       quotaFull: () =>
         repo.blockstore.quota > 0 && repo.blockstore.used >= repo.blockstore.quota

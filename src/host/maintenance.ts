@@ -103,6 +103,11 @@ export async function repoStatus(repoPath: string): Promise<RepoStatus> {
     }
   }
   const running = await lockHolder(repoPath)
+  if (running !== undefined) {
+    throw new Error(
+      `A host (pid ${running}) has ${repoPath} open but wrote no address yet; try again in a moment.`,
+    )
+  }
   const repo = await openRepo(repoPath, { lock: false })
   try {
     const peerId = peerIdFromPrivateKey(await loadOrCreateSelfKey(repo.datastore)).toString()

@@ -3,7 +3,7 @@ import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { FsBlockstore } from 'blockstore-fs'
-import { FsDatastore } from 'datastore-fs'
+import { LevelDatastore } from 'datastore-level'
 import { errors } from '../errors.js'
 import { writeFileAtomic } from '../utils/write-file-atomic.js'
 import { QuotaBlockstore } from './quota-blockstore.js'
@@ -17,7 +17,7 @@ export const REPO_VERSION = 1
  * ```
  * <repo>/repo.json     layout version
  * <repo>/blocks/       blockstore-fs (one file per block, written atomically)
- * <repo>/datastore/    datastore-fs: peer key, Helia pins, pin requests
+ * <repo>/datastore/    datastore-level (LevelDB, with its write-ahead log): peer key, Helia pins, pin requests
  * <repo>/tokens.json   bearer tokens (SHA-256 digests only)
  * <repo>/tmp/          CAR uploads being checked; emptied at start
  * <repo>/repo.lock     pid of the host that has the repo open
@@ -27,7 +27,7 @@ export const REPO_VERSION = 1
 export interface HostRepo {
   readonly path: string
   readonly blockstore: QuotaBlockstore
-  readonly datastore: FsDatastore
+  readonly datastore: LevelDatastore
   readonly tmpDir: string
   close(): Promise<void>
 }
@@ -126,7 +126,7 @@ export async function openRepo(path: string, options: OpenRepoOptions = {}): Pro
       new FsBlockstore(join(repo, 'blocks')),
       options.storageMax ?? 0,
     )
-    const datastore = new FsDatastore(join(repo, 'datastore'))
+    const datastore = new LevelDatastore(join(repo, 'datastore'))
     await datastore.open()
     return {
       path: repo,

@@ -1,16 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
+import { CID } from 'multiformats/cid'
+import { CAR_UPLOAD_PATH, MISSING_BLOCKS_PATH, STATUS_PATH } from '../../constants.js'
 import { CarUploadError, type ImportCarResult } from '../car-upload.js'
 import type { PinRequests, PinStatus } from '../pin-requests.js'
 import type { TokenVerifier } from '../tokens.js'
 import type { HostMetrics } from './metrics.js'
 import { handlePinningApi } from './pinning-api.js'
-import { sendFailure, sendJson } from './respond.js'
+import { readJson, sendFailure, sendJson } from './respond.js'
 
-/** Path of the authenticated CAR upload: `POST` a CAR, its roots are pinned. */
-export const CAR_UPLOAD_PATH = '/p2pcdn/v1/car'
-/** Path of the public status document (`p2pcdn host status`). */
-export const STATUS_PATH = '/p2pcdn/v1/status'
+export { CAR_UPLOAD_PATH, MISSING_BLOCKS_PATH, STATUS_PATH }
 
 export interface RouterDeps {
   tokens: TokenVerifier
@@ -18,6 +17,8 @@ export interface RouterDeps {
   metrics: HostMetrics
   gateway: (req: IncomingMessage, res: ServerResponse) => Promise<void>
   importCar: (body: Readable) => Promise<ImportCarResult>
+  /** Of these CIDs, those whose blocks are not in the store. */
+  missingBlocks: (cids: CID[]) => Promise<CID[]>
   status: () => Promise<unknown>
   /** A message when the repo is full (new pins are refused with 409), else undefined. */
   quotaFull: () => string | undefined
@@ -36,6 +37,7 @@ function routeOf(pathname: string): string {
   if (pathname.startsWith('/ipfs/')) return 'gateway'
   if (pathname === '/pins' || pathname.startsWith('/pins/')) return 'pins'
   if (pathname === CAR_UPLOAD_PATH) return 'car'
+  if (pathname === MISSING_BLOCKS_PATH) return 'missing'
   if (pathname === '/metrics' || pathname === '/healthz' || pathname === STATUS_PATH) return pathname.slice(1)
   return 'other'
 }
@@ -82,7 +84,7 @@ async function handle(deps: RouterDeps, req: IncomingMessage, res: ServerRespons
     return
   }
   if (route === STATUS_PATH.slice(1)) return sendJson(res, 200, await deps.status())
-  if (route === 'pins' || route === 'car') {
+  if (route === 'pins' || route === 'car' || route === 'missing') {
     const token = await deps.tokens.verify(req.headers.authorization)
     if (!token) {
       req.resume()
@@ -98,6 +100,7 @@ async function handle(deps: RouterDeps, req: IncomingMessage, res: ServerRespons
       await handlePinningApi(req, res, url, token.id, deps.pins, deps.quotaFull)
       return
     }
+    if (route === 'missing') return missingBlocks(deps, req, res)
     return uploadCar(deps, req, res, url, token.id)
   }
   sendFailure(
@@ -160,4 +163,46 @@ async function uploadCar(
     bytes: result.bytes,
     pins,
   })
+}
+
+/** At most this many CIDs per missing-blocks question (a 5,000-file site has about 5,000 blocks). */
+const MAX_MISSING_QUERY = 200_000
+
+async function missingBlocks(deps: RouterDeps, req: IncomingMessage, res: ServerResponse) {
+  if (req.method !== 'POST') {
+    req.resume()
+    return sendFailure(
+      res,
+      405,
+      'METHOD_NOT_ALLOWED',
+      `Use POST with {"cids": [...]} on ${MISSING_BLOCKS_PATH}.`,
+      {
+        Allow: 'POST',
+      },
+    )
+  }
+  let body: unknown
+  try {
+    body = await readJson(req, 32 << 20)
+  } catch (err) {
+    return sendFailure(res, 400, 'BAD_REQUEST', `The request body is not JSON: ${(err as Error).message}.`)
+  }
+  const list = (body as { cids?: unknown })?.cids
+  if (!Array.isArray(list) || list.length > MAX_MISSING_QUERY || list.some((c) => typeof c !== 'string')) {
+    return sendFailure(
+      res,
+      400,
+      'BAD_REQUEST',
+      `Send {"cids": [...]} with at most ${MAX_MISSING_QUERY} CID strings.`,
+    )
+  }
+  const cids: CID[] = []
+  for (const text of list as string[]) {
+    try {
+      cids.push(CID.parse(text))
+    } catch {
+      return sendFailure(res, 400, 'BAD_REQUEST', `Not a CID: ${JSON.stringify(text)}.`)
+    }
+  }
+  sendJson(res, 200, { missing: (await deps.missingBlocks(cids)).map(String) })
 }

@@ -1,0 +1,303 @@
+/**
+ * The IPFS Cluster REST API (default port 9094), as documented at
+ * https://ipfscluster.io/documentation/reference/api/ and in the cluster's own `api/rest` and
+ * `api/types.go`: `GET /id`, `POST /add?format=car` (a CAR imported and its root pinned),
+ * `POST /pins/{cid}` (pin options as query parameters), `GET /pins/{cid}` (a `GlobalPinInfo`
+ * with one status per cluster peer) and `DELETE /pins/{cid}`. Errors are `{ code, message }`.
+ */
+import { randomBytes } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { basename } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { P2pcdnError } from '../../errors.js'
+import { HostError, type HostRequest, hostRequest, type RetryPolicy } from '../http.js'
+import type { HostAdapter, HostCheck, HostTarget, PushJob, PushOutcome } from '../types.js'
+
+export interface ClusterAdapterOptions {
+  retry?: Partial<RetryPolicy>
+  /** First interval of the status polling (doubles up to 5 s). @default 500 */
+  pollMs?: number
+}
+
+/** Cluster writes CIDs as plain strings since v1.0, as `{ "/": cid }` before. */
+type ClusterCid = string | { '/': string } | null | undefined
+
+/** A cluster peer's status of one pin (`PinInfoShort`). */
+interface PeerPinInfo {
+  peername?: string
+  /** `pinned`, `pinning`, `pin_queued`, `pin_error`, `unpinned`, `remote` (tracked, not allocated here), … */
+  status: string
+  error?: string
+}
+
+/** `GET /pins/{cid}`: the status of a CID on every cluster peer. */
+interface GlobalPinInfo {
+  cid: ClusterCid
+  name?: string
+  /** Cluster peers the pin is allocated to; empty when it is pinned everywhere. */
+  allocations?: string[] | null
+  peer_map?: Record<string, PeerPinInfo> | null
+}
+
+/** One line (or array item) of `POST /add`. */
+interface AddedOutput {
+  name?: string
+  cid: ClusterCid
+  size?: number
+  allocations?: string[]
+}
+
+const cidString = (cid: ClusterCid): string | undefined => (typeof cid === 'string' ? cid : cid?.['/'])
+const describe = (host: HostTarget) => `Host "${host.name}" (${host.url})`
+
+/**
+ * Cluster takes either basic auth (`user:password`, its `basic_auth_credentials`) or a JWT from
+ * `POST /token` as a bearer token. A JWT never contains a colon, so the token says which.
+ */
+const authOf = (host: HostTarget): HostRequest['auth'] => (host.token?.includes(':') ? 'basic' : 'bearer')
+
+/**
+ * An IPFS Cluster host. `push` uploads the site's CAR (`/add?format=car`), or pins the root by CID
+ * with the publishing node as `origins` when there is no CAR; with `wait` it polls the pin's
+ * status until `replicationMin` peers (all allocated peers when unset) report `pinned`.
+ */
+export function clusterAdapter(host: HostTarget, options: ClusterAdapterOptions = {}): HostAdapter {
+  return {
+    check: (signal) => checkCluster(host, options, signal),
+    push: (job) => pushCluster(host, job, options),
+  }
+}
+
+async function checkCluster(
+  host: HostTarget,
+  options: ClusterAdapterOptions,
+  signal?: AbortSignal,
+): Promise<HostCheck> {
+  const started = performance.now()
+  try {
+    const res = await hostRequest(host, {
+      path: '/id',
+      auth: authOf(host),
+      retry: { retries: 1, ...options.retry },
+      timeoutMs: 10_000,
+      ...(signal ? { signal } : {}),
+    })
+    const latencyMs = performance.now() - started
+    let id: { version?: string; error?: string; ipfs?: { error?: string } }
+    try {
+      id = res.json()
+    } catch {
+      const error = `${describe(host)} answered GET /id with something that is not IPFS Cluster's peer information. Check that the URL is the cluster's REST API (port 9094 by default).`
+      return { reachable: true, authorised: false, latencyMs, error }
+    }
+    const problem = id.error || (id.ipfs?.error ? `its IPFS daemon: ${id.ipfs.error}` : '')
+    return {
+      reachable: true,
+      authorised: true,
+      ...(id.version ? { version: id.version } : {}),
+      latencyMs,
+      ...(problem ? { error: `${describe(host)} reports a problem with ${problem}` } : {}),
+    }
+  } catch (err) {
+    const latencyMs = performance.now() - started
+    const error = (err as Error).message
+    if (err instanceof HostError && err.code !== 'ERR_HOST_UNREACHABLE') {
+      return { reachable: true, authorised: false, latencyMs, error }
+    }
+    return { reachable: false, authorised: false, latencyMs, error }
+  }
+}
+
+async function pushCluster(
+  host: HostTarget,
+  job: PushJob,
+  options: ClusterAdapterOptions,
+): Promise<PushOutcome> {
+  const root = job.root.toString()
+  let bytesSent = 0
+  const request = async (req: HostRequest) => {
+    const res = await hostRequest(host, {
+      auth: authOf(host),
+      ...(options.retry ? { retry: options.retry } : {}),
+      ...(job.signal ? { signal: job.signal } : {}),
+      ...req,
+    })
+    bytesSent += res.bytesSent
+    return res
+  }
+  const status = async (): Promise<GlobalPinInfo> => {
+    const res = await request({ path: `/pins/${root}`, accept: [404] })
+    return res.status === 404 ? { cid: root } : parse<GlobalPinInfo>(host, res.text, `GET /pins/${root}`)
+  }
+
+  const before = allocated(await status())
+  if (before.length > 0 && before.every(([, p]) => p.status === 'pinned')) {
+    return { status: 'already-pinned', bytesSent, requestid: root }
+  }
+
+  const pinOptions = new URLSearchParams({ name: job.name, mode: 'recursive' })
+  if (host.replicationMin !== undefined) pinOptions.set('replication-min', String(host.replicationMin))
+  if (host.replicationMax !== undefined) pinOptions.set('replication-max', String(host.replicationMax))
+  let detail: string
+  if (job.car) {
+    const size = await carSize(job.car)
+    await uploadCar(host, job, root, pinOptions, request)
+    detail = `uploaded the CAR (${size} bytes)`
+  } else {
+    detail = await pinByCid(job, root, pinOptions, request)
+  }
+
+  // Cluster has no "replace": the new pin is added, then the old one removed. With `wait` the old
+  // one stays until the new one is pinned, so a failed push never leaves the site unpinned.
+  const previous = job.previous?.root && job.previous.root !== root ? job.previous.root : undefined
+  const unpinPrevious = async () => {
+    if (!previous) return
+    try {
+      await request({ method: 'DELETE', path: `/pins/${previous}`, accept: [404] })
+      detail += `, removed the previous pin ${previous}`
+    } catch (err) {
+      if (!(err instanceof HostError)) throw err
+      detail += `, but could not remove the previous pin ${previous} (${err.message}); remove it with \`ipfs-cluster-ctl pin rm ${previous}\``
+    }
+  }
+
+  if (!job.wait) {
+    await unpinPrevious()
+    return { status: 'queued', bytesSent, requestid: root, detail }
+  }
+  await waitPinned(host, job, root, options, status)
+  await unpinPrevious()
+  return { status: 'pinned', bytesSent, requestid: root, detail }
+}
+
+type Request = (req: HostRequest) => Promise<{ text: string }>
+
+/** `POST /add?format=car`: the CAR streamed from disk as multipart/form-data, its root pinned. */
+async function uploadCar(
+  host: HostTarget,
+  job: PushJob,
+  root: string,
+  pinOptions: URLSearchParams,
+  request: Request,
+): Promise<void> {
+  const query = new URLSearchParams(pinOptions)
+  query.set('format', 'car')
+  // Buffered output: a failed import is then an HTTP error with a `{ code, message }` body instead
+  // of an `X-Stream-Error` trailer after a 200, which fetch cannot read.
+  query.set('stream-channels', 'false')
+  const boundary = `p2pcdn-${randomBytes(12).toString('hex')}`
+  const filename = basename(job.car).replace(/["\r\n\\]/g, '_')
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/vnd.ipld.car\r\n\r\n`,
+  )
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
+  const res = await request({
+    method: 'POST',
+    path: `/add?${query}`,
+    headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+    body: async function* () {
+      yield head
+      yield* createReadStream(job.car)
+      yield tail
+    },
+    // an import of a large site takes longer than an API call
+    timeoutMs: Math.max(job.timeoutMs, 120_000),
+  })
+  const added = parseAdded(host, res.text)
+  if (!added.some((a) => cidString(a.cid) === root)) {
+    const got = added.map((a) => cidString(a.cid)).join(', ') || 'nothing'
+    throw new HostError(
+      'ERR_HOST_FAILED',
+      `${describe(host)} answered POST /add with ${got} instead of the site's root ${root}. Check the cluster peer's log for the import error.`,
+    )
+  }
+}
+
+/** `POST /pins/{cid}` with the publishing node as `origins`, for when there is no CAR to upload. */
+async function pinByCid(job: PushJob, root: string, pinOptions: URLSearchParams, request: Request) {
+  const query = new URLSearchParams(pinOptions)
+  // Cluster rejects the whole request when one origin lacks its /p2p/ peer ID.
+  const origins = job.origins.filter((o) => o.includes('/p2p/'))
+  if (origins.length > 0) query.set('origins', origins.join(','))
+  await request({ method: 'POST', path: `/pins/${root}?${query}` })
+  return origins.length > 0 ? `pinned by CID from ${origins.length} origin(s)` : 'pinned by CID'
+}
+
+/** Polls `GET /pins/{cid}` until enough allocated peers report `pinned`; a `pin_error` fails at once. */
+async function waitPinned(
+  host: HostTarget,
+  job: PushJob,
+  root: string,
+  options: ClusterAdapterOptions,
+  status: () => Promise<GlobalPinInfo>,
+): Promise<void> {
+  const deadline = Date.now() + job.timeoutMs
+  let interval = options.pollMs ?? 500
+  for (;;) {
+    const info = await status()
+    const failed = Object.entries(info.peer_map ?? {}).find(([, p]) => p.status === 'pin_error')
+    if (failed) {
+      const [peer, p] = failed
+      throw new HostError(
+        'ERR_HOST_FAILED',
+        `${describe(host)}: cluster peer ${p.peername ? `"${p.peername}" (${peer})` : peer} failed to pin ${root}: ${p.error || 'no reason given'}. Fix that peer's IPFS daemon, then run \`ipfs-cluster-ctl recover ${root}\` or push again.`,
+      )
+    }
+    const peers = allocated(info)
+    const pinned = peers.filter(([, p]) => p.status === 'pinned').length
+    const min = host.replicationMin ?? 0
+    const needed = min > 0 ? Math.min(min, peers.length) : peers.length
+    if (peers.length > 0 && pinned >= needed) return
+    if (Date.now() >= deadline) {
+      const states = peers.map(([peer, p]) => `${p.peername || peer}: ${p.status}`).join(', ')
+      throw new HostError(
+        'ERR_HOST_FAILED',
+        `${describe(host)} did not pin ${root} within ${Math.round(job.timeoutMs / 1000)} s (${pinned} of ${needed} peers pinned${states ? `; ${states}` : ''}). It may still finish; check with \`p2pcdn hosts check\` or \`ipfs-cluster-ctl status ${root}\`, or use --no-wait.`,
+      )
+    }
+    const wait = Math.max(0, Math.min(interval, deadline - Date.now()))
+    await sleep(wait, undefined, job.signal ? { signal: job.signal } : undefined)
+    interval = Math.min(interval * 2, 5_000)
+  }
+}
+
+/** The peers a pin is allocated to: its `allocations`, or (pinned everywhere) every peer not `remote`. */
+function allocated(info: GlobalPinInfo): Array<[string, PeerPinInfo]> {
+  const entries = Object.entries(info.peer_map ?? {})
+  const allocations = info.allocations ?? []
+  if (allocations.length > 0) return entries.filter(([peer]) => allocations.includes(peer))
+  return entries.filter(([, p]) => p.status !== 'remote' && p.status !== 'unpinned')
+}
+
+/** `/add` answers NDJSON, or one JSON array with `stream-channels=false`. */
+function parseAdded(host: HostTarget, text: string): AddedOutput[] {
+  const trimmed = text.trim()
+  if (trimmed === '') return []
+  if (trimmed.startsWith('[')) return parse<AddedOutput[]>(host, trimmed, 'POST /add')
+  return trimmed.split('\n').map((line) => parse<AddedOutput>(host, line, 'POST /add'))
+}
+
+function parse<T>(host: HostTarget, text: string, what: string): T {
+  try {
+    return JSON.parse(text) as T
+  } catch (cause) {
+    throw new HostError(
+      'ERR_HOST_FAILED',
+      `${describe(host)} answered ${what} with something that is not IPFS Cluster JSON: ${text.slice(0, 120)}. Check that the URL is the cluster's REST API (port 9094 by default).`,
+      undefined,
+      { cause },
+    )
+  }
+}
+
+async function carSize(car: string): Promise<number> {
+  try {
+    return (await stat(car)).size
+  } catch {
+    throw new P2pcdnError(
+      'ERR_INPUT_MISSING',
+      `The site's CAR ${car} does not exist. Run \`p2pcdn publish\` first, or push by CID alone.`,
+    )
+  }
+}

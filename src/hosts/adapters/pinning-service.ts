@@ -1,0 +1,146 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { HostError, hostRequest, type RetryPolicy } from '../http.js'
+import type { HostAdapter, HostCheck, HostTarget, PushJob, PushOutcome } from '../types.js'
+
+/** The spec's `PinStatus` (IPFS Pinning Service API v1.0.0), as far as a client reads it. */
+interface PinStatus {
+  requestid: string
+  status: 'queued' | 'pinning' | 'pinned' | 'failed'
+  created: string
+  pin: { cid: string; name?: string }
+  delegates: string[]
+  info?: Record<string, string>
+}
+
+export interface PinningServiceAdapterOptions {
+  retry?: Partial<RetryPolicy>
+  /** First interval of the status polling (doubles up to 5 s). @default 500 */
+  pollMs?: number
+}
+
+const ALL = 'queued,pinning,pinned,failed'
+
+/** `check()` for any host that speaks the Pinning Service API: `GET /pins?limit=1`. */
+export async function checkPinningService(host: HostTarget, signal?: AbortSignal): Promise<HostCheck> {
+  const started = performance.now()
+  try {
+    await hostRequest(host, {
+      path: '/pins?limit=1',
+      retry: { retries: 1 },
+      timeoutMs: 10_000,
+      ...(signal ? { signal } : {}),
+    })
+    return {
+      reachable: true,
+      authorised: true,
+      version: 'Pinning Service API',
+      latencyMs: performance.now() - started,
+    }
+  } catch (err) {
+    const latencyMs = performance.now() - started
+    if (err instanceof HostError && err.code === 'ERR_HOST_AUTH') {
+      return { reachable: true, authorised: false, latencyMs, error: err.message }
+    }
+    if (err instanceof HostError && err.code !== 'ERR_HOST_UNREACHABLE') {
+      return { reachable: true, authorised: false, latencyMs, error: err.message }
+    }
+    return { reachable: false, authorised: false, latencyMs, error: (err as Error).message }
+  }
+}
+
+/**
+ * Pushes a site through the IPFS Pinning Service API v1.0.0
+ * (https://ipfs.github.io/pinning-services-api-spec/):
+ * 1. `GET /pins?cid=<root>`: a request already `pinned` means nothing is sent;
+ * 2. a request of the same `name` for another CID is replaced (`POST /pins/{requestid}`) instead of
+ *    piling up pins; otherwise `POST /pins`, with `origins` = the publishing node;
+ * 3. the publisher dials the returned `delegates` (the spec's provider hints), and with `wait`,
+ *    `GET /pins/{requestid}` is polled with backoff until `pinned` or `failed`.
+ */
+export function pinningServiceAdapter(
+  host: HostTarget,
+  options: PinningServiceAdapterOptions = {},
+): HostAdapter {
+  return {
+    check: (signal) => checkPinningService(host, signal),
+    push: (job) => pushPin(host, job, options),
+  }
+}
+
+/** The pin steps, shared with the p2pcdn adapter's fallback. */
+export async function pushPin(
+  host: HostTarget,
+  job: PushJob,
+  options: PinningServiceAdapterOptions = {},
+  sentBefore = 0,
+): Promise<PushOutcome> {
+  const common = {
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(job.signal ? { signal: job.signal } : {}),
+  }
+  let bytesSent = sentBefore
+  const root = job.root.toString()
+  const existing = await hostRequest(host, {
+    path: `/pins?cid=${encodeURIComponent(root)}&status=${ALL}&limit=1000`,
+    ...common,
+  })
+  bytesSent += existing.bytesSent
+  const found = existing.json<{ results: PinStatus[] }>().results
+  const pinned = found.find((p) => p.status === 'pinned')
+  if (pinned) return { status: 'already-pinned', bytesSent, requestid: pinned.requestid }
+
+  let status = found.find((p) => p.status === 'queued' || p.status === 'pinning')
+  let detail: string | undefined
+  if (!status) {
+    const pin = { cid: root, name: job.name, origins: job.origins, meta: { app_id: 'p2pcdn' } }
+    const older = await hostRequest(host, {
+      path: `/pins?name=${encodeURIComponent(job.name)}&status=${ALL}&limit=1000`,
+      ...common,
+    })
+    bytesSent += older.bytesSent
+    const previous = older.json<{ results: PinStatus[] }>().results.find((p) => p.pin.cid !== root)
+    const res = await hostRequest(host, {
+      method: 'POST',
+      path: previous ? `/pins/${encodeURIComponent(previous.requestid)}` : '/pins',
+      json: pin,
+      ...common,
+    })
+    bytesSent += res.bytesSent
+    status = res.json<PinStatus>()
+    if (previous) detail = `replaced ${previous.pin.cid}`
+  }
+  await job.connect?.(status.delegates ?? []).catch(() => {})
+  if (!job.wait) {
+    if (status.status === 'failed') throw failed(host, status)
+    return {
+      status: status.status === 'pinned' ? 'pinned' : 'queued',
+      bytesSent,
+      requestid: status.requestid,
+      ...(detail ? { detail } : {}),
+    }
+  }
+  const deadline = Date.now() + job.timeoutMs
+  let interval = options.pollMs ?? 500
+  while (status.status !== 'pinned') {
+    if (status.status === 'failed') throw failed(host, status)
+    if (Date.now() > deadline) {
+      throw new HostError(
+        'ERR_HOST_FAILED',
+        `Host "${host.name}" (${host.url}) did not pin ${root} within ${Math.round(job.timeoutMs / 1000)} s (still ${status.status}${status.info?.status_details ? `: ${status.info.status_details}` : ''}). It may still finish; check with \`p2pcdn hosts check\`, or use --no-wait.`,
+      )
+    }
+    await sleep(interval, undefined, job.signal ? { signal: job.signal } : undefined)
+    interval = Math.min(interval * 2, 5_000)
+    const res = await hostRequest(host, { path: `/pins/${encodeURIComponent(status.requestid)}`, ...common })
+    bytesSent += res.bytesSent
+    status = res.json<PinStatus>()
+  }
+  return { status: 'pinned', bytesSent, requestid: status.requestid, ...(detail ? { detail } : {}) }
+}
+
+function failed(host: HostTarget, status: PinStatus): HostError {
+  return new HostError(
+    'ERR_HOST_FAILED',
+    `Host "${host.name}" (${host.url}) failed to pin ${status.pin.cid}: ${status.info?.status_details ?? 'no reason given'}.`,
+  )
+}

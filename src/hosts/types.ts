@@ -1,0 +1,89 @@
+import type { CID } from 'multiformats/cid'
+
+/**
+ * Kinds of host a site can be pushed to, each with the API it is driven through:
+ * - `pinning-service`: the IPFS Pinning Service API v1.0.0 (Pinata, Filebase, IPFS Cluster's pinsvc, …)
+ * - `kubo`: Kubo's RPC API (`/api/v0/…`)
+ * - `cluster`: the IPFS Cluster REST API
+ * - `p2pcdn`: a `p2pcdn host` (CAR upload, else the Pinning Service API)
+ */
+export type HostType = 'pinning-service' | 'kubo' | 'cluster' | 'p2pcdn'
+
+export const HOST_TYPES: readonly HostType[] = ['pinning-service', 'kubo', 'cluster', 'p2pcdn']
+
+/** A registered host, as kept in the config file (`hosts`). Secrets are never stored: only the name of the environment variable that holds the token. */
+export interface HostEntry {
+  /** A short name to refer to it by, e.g. "campus-1". */
+  name: string
+  /** Base URL of its API, e.g. https://cdn.example.com or http://127.0.0.1:5001 for Kubo. */
+  url: string
+  type: HostType
+  /** Name of the environment variable holding its bearer token (or Kubo's basic-auth `user:password`). */
+  tokenEnv?: string
+  /** IPFS Cluster: `replication-min`/`replication-max` of the pin (default: the cluster's own). */
+  replicationMin?: number
+  replicationMax?: number
+}
+
+/** A host ready to be talked to: its entry and, resolved from the environment, its secret. */
+export interface HostTarget extends HostEntry {
+  /** The token read from `tokenEnv`; never printed, never in an error message. */
+  token?: string
+}
+
+/** What `hosts check` reports for one host. */
+export interface HostCheck {
+  reachable: boolean
+  authorised: boolean
+  /** The server's version when its API tells it. */
+  version?: string
+  latencyMs: number
+  /** Why it is not reachable or not authorised. */
+  error?: string
+}
+
+/** One site to push. */
+export interface PushJob {
+  /** The site's root CID. */
+  root: CID
+  /** Pin name, e.g. the site's name and version. */
+  name: string
+  /** The site's CARv1 file (`p2pcdn-site.car` of the output), rooted at `root`. */
+  car: string
+  /**
+   * Multiaddrs of a node serving the site's blocks over bitswap while the push runs (the
+   * `origins` of a Pinning Service API pin).
+   */
+  origins: string[]
+  /** What this host was sent last time (from the push state), to replace rather than pile up. */
+  previous?: { root: string; requestid?: string }
+  /** Connect the publishing node to these multiaddrs (a pin's `delegates`), so transfers start at once. */
+  connect?: (multiaddrs: string[]) => Promise<void>
+  /** Wait until the host reports pinned (true), or until it accepted the request (false). */
+  wait: boolean
+  /** Gives up waiting for `pinned` after this long. */
+  timeoutMs: number
+  signal?: AbortSignal
+}
+
+/** What one host made of a push. */
+export interface PushOutcome {
+  /**
+   * - `pinned`: the host holds the site and says so.
+   * - `already-pinned`: it held it before this push; nothing was sent.
+   * - `queued`: accepted but not yet pinned (`wait: false`).
+   */
+  status: 'pinned' | 'already-pinned' | 'queued'
+  /** Request bytes sent to the host (CAR uploads and JSON bodies). */
+  bytesSent: number
+  /** The host's id for the pin, kept in the push state for the next replace. */
+  requestid?: string
+  /** A short human note ("uploaded 12 of 40 blocks", "replaced request …"). */
+  detail?: string
+}
+
+/** One adapter per host type. */
+export interface HostAdapter {
+  check(signal?: AbortSignal): Promise<HostCheck>
+  push(job: PushJob): Promise<PushOutcome>
+}

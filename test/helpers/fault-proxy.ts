@@ -1,0 +1,75 @@
+import { createServer, request, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+export interface Faults {
+  /** Answer this many requests with 500 before passing requests through. */
+  fail500?: number
+  /** Answer this many requests with 429 and `Retry-After: <retryAfter>` first. */
+  fail429?: number
+  retryAfter?: string
+  /** Delay every request by this long. */
+  delayMs?: number
+}
+
+/**
+ * An HTTP proxy on 127.0.0.1 in front of a real host, injecting faults: a host that answers 500
+ * (or 429) for a while and then recovers, or a slow one. Everything else passes through unchanged.
+ */
+export async function startFaultProxy(target: string, faults: Faults) {
+  const upstream = new URL(target)
+  const state = { fail500: faults.fail500 ?? 0, fail429: faults.fail429 ?? 0, requests: 0, injected: 0 }
+  const server: Server = createServer(async (req, res) => {
+    state.requests++
+    if (faults.delayMs) await new Promise((resolve) => setTimeout(resolve, faults.delayMs))
+    if (state.fail429 > 0) {
+      state.fail429--
+      state.injected++
+      req.resume()
+      res.writeHead(429, { 'Retry-After': faults.retryAfter ?? '0', 'Content-Type': 'application/json' })
+      res.end('{"error":{"reason":"RATE_LIMITED","details":"slow down"}}')
+      return
+    }
+    if (state.fail500 > 0) {
+      state.fail500--
+      state.injected++
+      req.resume()
+      res.writeHead(500, { 'Content-Type': 'application/json' })
+      res.end('{"error":{"reason":"INTERNAL_SERVER_ERROR","details":"injected fault"}}')
+      return
+    }
+    const forward = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers)
+        up.pipe(res)
+      },
+    )
+    forward.on('error', () => res.destroy())
+    req.pipe(forward)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/** A URL on 127.0.0.1 where nothing listens (a host that is down). */
+export async function deadUrl(): Promise<string> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return `http://127.0.0.1:${port}`
+}
