@@ -138,10 +138,14 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     }
     const node = helia
     const delegates = () => node.libp2p.getMultiaddrs().map(String)
+    // What the gateway may serve, remembered per CID: a pinned CID stays servable until an unpin,
+    // which clears the memo (blocks of the unpinned DAG may no longer be covered).
+    const servable = new Map<string, true>()
     pins = new PinRequests({
       helia: node,
       datastore: repo.datastore,
       delegates,
+      onUnpin: () => servable.clear(),
       concurrency: options.pinConcurrency ?? 4,
       pinTimeoutMs: options.pinTimeoutMs ?? 600_000,
     })
@@ -158,8 +162,16 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       )
     }
     const sessionDiscovery = discovery
-    const isServable = async (cid: CID) =>
-      (await node.pins.isPinned(cid)) || (await isPinnedBlock(repo.datastore, cid))
+    const isServable = async (cid: CID) => {
+      const key = cid.toString()
+      if (servable.has(key)) return true
+      const yes = (await node.pins.isPinned(cid)) || (await isPinnedBlock(repo.datastore, cid))
+      if (yes) {
+        if (servable.size >= 100_000) servable.clear()
+        servable.set(key, true)
+      }
+      return yes
+    }
     const metrics: HostMetrics = new HostMetrics({
       pins: () => requests.counts(),
       storageBytes: () => repo.blockstore.used,
@@ -194,6 +206,8 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       gateway: createGateway({
         blockstore: repo.blockstore,
         isServable,
+        // Every block was hashed on its way in (CAR upload, bitswap); trustless clients verify too.
+        verifyBlocks: false,
         onResponse: ({ bytes, format }) => metrics.bytesServed.inc({ format }, bytes),
       }),
       importCar: (body) => importCar(body, { helia: node, blockstore: repo.blockstore, tmpDir: repo.tmpDir }),

@@ -87,7 +87,11 @@ export function createHostNode(options: HostNodeOptions): HostHelia {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: peerDiscovery as NonNullable<Libp2pOptions['peerDiscovery']>,
-    connectionManager: { maxConnections: options.maxConnections ?? 300 },
+    connectionManager: {
+      maxConnections: options.maxConnections ?? 300,
+      // libp2p's default (5 a second per IP) refuses browsers behind one NAT, and a bench's dials.
+      inboundConnectionThreshold: 100,
+    },
     services: services as NonNullable<Libp2pOptions['services']>,
   })
   return withBitswap(node as HostHelia) as HostHelia

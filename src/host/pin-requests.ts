@@ -60,6 +60,8 @@ export interface PinRequestsOptions {
   pinTimeoutMs?: number
   /** Called whenever a request changes status. */
   onChange?(status: PinStatus): void
+  /** Called after a CID was unpinned (its last request removed). */
+  onUnpin?(cid: CID): void
 }
 
 const PREFIX = '/p2pcdn/pin-requests/'
@@ -251,6 +253,7 @@ export class PinRequests {
       for await (const _ of this.#options.helia.pins.rm(parsed)) {
         // drain: rm yields each block it unpinned
       }
+      this.#options.onUnpin?.(parsed)
     }
   }
 

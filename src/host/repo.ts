@@ -2,7 +2,6 @@ import { constants } from 'node:fs'
 import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { FsBlockstore } from 'blockstore-fs'
 import { LevelDatastore } from 'datastore-level'
 import { errors } from '../errors.js'
 import { writeFileAtomic } from '../utils/write-file-atomic.js'
@@ -122,10 +121,7 @@ export async function openRepo(path: string, options: OpenRepoOptions = {}): Pro
       await rm(tmpDir, { recursive: true, force: true })
       await mkdir(tmpDir, { recursive: true })
     }
-    const blockstore = await QuotaBlockstore.open(
-      new FsBlockstore(join(repo, 'blocks')),
-      options.storageMax ?? 0,
-    )
+    const blockstore = await QuotaBlockstore.open(join(repo, 'blocks'), options.storageMax ?? 0)
     const datastore = new LevelDatastore(join(repo, 'datastore'))
     await datastore.open()
     return {

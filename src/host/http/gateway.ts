@@ -16,6 +16,7 @@ import {
   DamagedBlockError,
   isIdentity,
   MissingBlockError,
+  memoized,
 } from './gateway/blocks.js'
 import { serveCar } from './gateway/car.js'
 import { serveDeserialized } from './gateway/deserialized.js'
@@ -40,6 +41,13 @@ export interface GatewayOptions {
    * content is the CID itself, are always served.
    */
   isServable(cid: CID): Promise<boolean>
+  /**
+   * Hash every block read against its CID before sending it. A host whose blocks were all
+   * verified when they were stored (CAR uploads are, bitswap is) can turn this off: clients of
+   * the trustless formats verify what they get anyway.
+   * @default true
+   */
+  verifyBlocks?: boolean
   /**
    * Called once per response, when it ends or the client leaves, with its
    * status, the body bytes written and its format (`error` for status ≥ 400;
@@ -72,11 +80,11 @@ export interface GatewayOptions {
 export function createGateway(
   options: GatewayOptions,
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const blocks = blockSource(options.blockstore)
+  const blocks = blockSource(options.blockstore, options.verifyBlocks ?? true)
   return async (req, res) => {
     const exchange = startExchange(req, res, options.onResponse)
     try {
-      await handle(exchange, blocks, options)
+      await handle(exchange, memoized(blocks), options)
     } catch (error) {
       try {
         if (!res.headersSent) sendError(exchange, toHttpError(error))

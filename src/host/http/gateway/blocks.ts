@@ -43,8 +43,11 @@ export interface BlockSource {
 /** True for CIDs whose multihash is the identity function: the block is the digest. */
 export const isIdentity = (cid: CID): boolean => cid.multihash.code === identity.code
 
-/** Wraps the local store into a {@link BlockSource}. */
-export function blockSource(store: Pick<Blockstore, 'get' | 'has'>): BlockSource {
+/**
+ * Wraps the local store into a {@link BlockSource}. With `verify` (the default) every block read is
+ * hashed against its CID; a store whose blocks were all verified on the way in may turn it off.
+ */
+export function blockSource(store: Pick<Blockstore, 'get' | 'has'>, verify = true): BlockSource {
   const read = async (cid: CID, options: { signal?: AbortSignal } = {}): Promise<Uint8Array> => {
     if (isIdentity(cid)) return cid.multihash.digest
     const chunks: Uint8Array[] = []
@@ -55,7 +58,7 @@ export function blockSource(store: Pick<Blockstore, 'get' | 'has'>): BlockSource
       throw cause
     }
     const bytes = chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks)
-    const hasher = HASHERS.get(cid.multihash.code)
+    const hasher = verify ? HASHERS.get(cid.multihash.code) : undefined
     if (hasher !== undefined) {
       const { digest } = await hasher.digest(bytes)
       const expected = cid.multihash.digest
@@ -74,5 +77,32 @@ export function blockSource(store: Pick<Blockstore, 'get' | 'has'>): BlockSource
     async has(cid) {
       return isIdentity(cid) || (await store.has(cid))
     },
+  }
+}
+
+/**
+ * One request's view of a {@link BlockSource} that keeps the last few blocks it read, so that a
+ * small file's single block, read to learn what it is, to sniff its type and to send it, comes
+ * from the store once.
+ */
+export function memoized(source: BlockSource, limit = 4): BlockSource {
+  const recent = new Map<string, Promise<Uint8Array>>()
+  const read = (cid: CID, options?: { signal?: AbortSignal }): Promise<Uint8Array> => {
+    const key = cid.toString()
+    let pending = recent.get(key)
+    if (pending === undefined) {
+      pending = source.read(cid, options)
+      recent.set(key, pending)
+      pending.catch(() => recent.delete(key))
+      if (recent.size > limit) recent.delete(recent.keys().next().value as string)
+    }
+    return pending
+  }
+  return {
+    read,
+    async *get(cid, options) {
+      yield await read(cid, options)
+    },
+    has: (cid) => source.has(cid),
   }
 }

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/**
+ * The plain-HTTP reference of the host bench, in its own process:
+ *
+ *   node bench/lib/static-server.js --dir <folder> [--listen 127.0.0.1:0]
+ *
+ * Serves the files of one folder (no subfolders) from disk with
+ * `fs.createReadStream` and a `Content-Length`, the way a static web server
+ * does without sendfile. Prints one JSON line `{ "url": "http://…" }` on
+ * stdout once listening; SIGTERM stops it.
+ */
+import fs from 'node:fs'
+import http from 'node:http'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+
+const { values } = parseArgs({
+  options: { dir: { type: 'string' }, listen: { type: 'string', default: '127.0.0.1:0' } },
+})
+if (!values.dir) {
+  process.stderr.write('usage: static-server.js --dir <folder> [--listen 127.0.0.1:0]\n')
+  process.exit(2)
+}
+const dir = path.resolve(values.dir)
+const [host, port] = values.listen.split(':')
+
+const server = http.createServer((req, res) => {
+  const name = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname.slice(1))
+  if (name === '' || name.includes('/') || name.startsWith('.')) {
+    res.writeHead(404).end()
+    return
+  }
+  const file = path.join(dir, name)
+  fs.stat(file, (err, stat) => {
+    if (err || !stat.isFile()) {
+      res.writeHead(404).end()
+      return
+    }
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': stat.size })
+    if (req.method === 'HEAD') {
+      res.end()
+      return
+    }
+    fs.createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res)
+  })
+})
+server.listen(Number(port), host, () => {
+  const { address, port: bound } = server.address()
+  process.stdout.write(`${JSON.stringify({ url: `http://${address}:${bound}` })}\n`)
+})
+process.on('SIGTERM', () => server.close(() => process.exit(0)))
