@@ -8,11 +8,13 @@ export interface RetryPolicy {
   retries: number
   /** First backoff; doubled per attempt, with full jitter. @default 250 */
   baseMs: number
-  /** Longest backoff, and longest `Retry-After` honoured. @default 8000 */
+  /** Longest backoff. @default 8000 */
   maxMs: number
+  /** Longest `Retry-After` honoured (a host asking for more is waited for this long). @default 60000 */
+  maxRetryAfterMs: number
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { retries: 4, baseMs: 250, maxMs: 8_000 }
+export const DEFAULT_RETRY: RetryPolicy = { retries: 4, baseMs: 250, maxMs: 8_000, maxRetryAfterMs: 60_000 }
 
 /** A host failed a request: `code` says whether it was unreachable, refused the token, rejected the request or failed. */
 export class HostError extends P2pcdnError {
@@ -166,7 +168,7 @@ export async function hostRequest(host: HostTarget, request: HostRequest): Promi
         `${describe(host)} answered HTTP ${res.status}${said ? `: ${said}` : ''} to ${request.method ?? 'GET'} ${request.path.split('?')[0]} after ${attempt + 1} attempt${attempt === 0 ? '' : 's'}.`,
         res.status,
       )
-      wait = retryAfterMs(res.headers, policy.maxMs)
+      wait = retryAfterMs(res.headers, policy.maxRetryAfterMs)
     } catch (err) {
       if (err instanceof HostError && err.code !== 'ERR_HOST_FAILED') throw err
       if (request.signal?.aborted) throw request.signal.reason

@@ -151,12 +151,37 @@ describe('pushSite', () => {
     )
   })
 
-  it('a wrong token fails that host with an error naming it, never the token', async () => {
+  it('honours Retry-After on 429, and --no-wait counts an accepted pin', async () => {
+    const dir = await makeSite()
+    const out = path.join(await dirs.make('out'), 'site')
+    const published = await publish({ dir, out, cacheDir: false })
+    const limited = await startFaultProxy(hosts[2]?.host.url as string, { fail429: 1, retryAfter: '1' })
+    closers.push(limited.close)
+    const started = performance.now()
+    const result = await pushSite({
+      hosts: [target(2, limited.url, 'pinning-service')],
+      root: published.root,
+      car: published.car as string,
+      name: 'no-wait-test',
+      wait: false,
+      listen: LISTEN,
+      retry: FAST_RETRY, // backoff alone would retry within 400 ms
+      timeoutMs: 20_000,
+    })
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1000)
+    expect(limited.state.injected).toBe(1)
+    expect(['queued', 'pinned']).toContain(result.hosts[0]?.status)
+    expect(result.replication.met).toBe(true)
+  })
+
+  it('a wrong token fails that host at once (no retries) with an error naming it, never the token', async () => {
     const out = path.join(await dirs.make('out'), 'site')
     const published = await publish({ dir: site, out, cacheDir: false })
     const secret = 'p2pcdn_this-is-a-wrong-secret-token-value'
+    const counting = await startFaultProxy(hosts[0]?.host.url as string, {})
+    closers.push(counting.close)
     const result = await pushSite({
-      hosts: [{ ...target(0), token: secret }],
+      hosts: [{ ...target(0, counting.url), token: secret }],
       root: published.root,
       car: published.car as string,
       name: 'auth-test',
@@ -168,5 +193,6 @@ describe('pushSite', () => {
     expect(result.hosts[0]?.reason).toContain('Host "host-0"')
     expect(result.hosts[0]?.reason).toContain('$HOST_0_TOKEN')
     expect(JSON.stringify(result)).not.toContain(secret)
+    expect(counting.state.requests).toBe(1)
   })
 })
