@@ -157,28 +157,12 @@ async function main() {
     const profileDir = flags['cpu-prof'] ? path.join(REPO, 'bench/results/profiles') : undefined
     if (profileDir) await fs.mkdir(profileDir, { recursive: true })
     log('starting the host and the plain HTTP server')
-    const host = await startServerChild(
-      [
-        'dist/cli/bin.js',
-        'host',
-        '--repo',
-        repo,
-        '--http',
-        '127.0.0.1:0',
-        '--listen',
-        '/ip4/127.0.0.1/tcp/0',
-        '--dht',
-        'off',
-        '--no-session',
-        '--json',
-      ],
-      {
-        cwd: REPO,
-        nodeArgs: profileDir
-          ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=host.cpuprofile']
-          : [],
-      },
-    )
+    const host = await startServerChild(loopbackHostArgs(repo), {
+      cwd: REPO,
+      nodeArgs: profileDir
+        ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-name=host.cpuprofile']
+        : [],
+    })
     children.push(host)
     const plain = await startServerChild([path.join(REPO, 'bench/lib/static-server.js'), '--dir', site], {
       cwd: REPO,

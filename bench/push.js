@@ -15,7 +15,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { generateSite } from './lib/generate.js'
-import { startServerChild } from './lib/host-clients.js'
+import { loopbackHostArgs, startServerChild } from './lib/host-clients.js'
 import { REPO } from './lib/runners.js'
 
 const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false } } })
@@ -41,23 +41,7 @@ try {
   for (let i = 0; i < HOSTS; i++) {
     const repo = path.join(work, `host-${i}`)
     const { token } = await createToken(repo, 'bench')
-    const child = await startServerChild(
-      [
-        path.join(REPO, 'dist/cli/bin.js'),
-        'host',
-        '--repo',
-        repo,
-        '--http',
-        '127.0.0.1:0',
-        '--listen',
-        '/ip4/127.0.0.1/tcp/0',
-        '--dht',
-        'off',
-        '--no-session',
-        '--json',
-      ],
-      { cwd: REPO },
-    )
+    const child = await startServerChild(loopbackHostArgs(repo), { cwd: REPO })
     children.push(child)
     hosts.push({ name: `host-${i}`, url: child.info.http, type: 'p2pcdn', tokenEnv: `HOST_${i}`, token })
   }

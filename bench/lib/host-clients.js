@@ -83,6 +83,22 @@ export function cpuSampler(pids) {
  * exit. Rejects, with the child's stderr, when it exits first or stays
  * silent for `startTimeoutMs`.
  */
+/** `p2pcdn host` arguments for a bench host: loopback only, no DHT, no session, its addresses as JSON. */
+export const loopbackHostArgs = (repo) => [
+  'dist/cli/bin.js',
+  'host',
+  '--repo',
+  repo,
+  '--http',
+  '127.0.0.1:0',
+  '--listen',
+  '/ip4/127.0.0.1/tcp/0',
+  '--dht',
+  'off',
+  '--no-session',
+  '--json',
+]
+
 export function startServerChild(
   args,
   { cwd, nodeArgs = [], startTimeoutMs = 30_000, killAfterMs = 10_000 },
