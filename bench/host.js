@@ -46,6 +46,7 @@ import {
   cpuSampler,
   curlGet,
   httpGet,
+  loopbackHostArgs,
   postFile,
   processRss,
   startServerChild,
