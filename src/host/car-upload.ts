@@ -44,6 +44,9 @@ export interface ImportCarResult {
   bytes: number
 }
 
+/** Blocks written at once while storing an upload. */
+const PUT_BATCH = 32
+
 const HASHERS = new Map<
   number,
   { digest(bytes: Uint8Array): Promise<{ digest: Uint8Array }> | { digest: Uint8Array } }
@@ -91,12 +94,26 @@ export async function importCar(body: Readable, options: ImportCarOptions): Prom
     let blocks = 0
     try {
       const iterator = await CarBlockIterator.fromIterable(createReadStream(spool))
+      // Blocks are written PUT_BATCH at a time: each is a small file written and renamed, and the
+      // file system keeps several in flight far better than one after another.
+      let batch: Array<{ cid: CID; bytes: Uint8Array }> = []
+      const flush = async () => {
+        const written = await Promise.all(
+          batch.map(async ({ cid, bytes }) => {
+            if (await blockstore.has(cid)) return undefined
+            await blockstore.put(cid, bytes, { signal })
+            return cid
+          }),
+        )
+        for (const cid of written) if (cid) added.push(cid)
+        batch = []
+      }
       for await (const block of iterator) {
         blocks++
-        if (await blockstore.has(block.cid)) continue
-        await blockstore.put(block.cid, block.bytes, { signal })
-        added.push(block.cid)
+        batch.push(block)
+        if (batch.length >= PUT_BATCH) await flush()
       }
+      await flush()
       await checkComplete(roots, options)
       for (const root of roots) {
         try {

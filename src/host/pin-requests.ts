@@ -250,7 +250,7 @@ export class PinRequests {
     await this.#inFlight.get(key)?.catch(() => {})
     const parsed = CID.parse(cid)
     if (await this.#options.helia.pins.isPinned(parsed)) {
-      for await (const _ of this.#options.helia.pins.rm(parsed)) {
+      for await (const _ of this.#options.helia.pins.rm(parsed, { walker: pinWalker({ offline: true }) })) {
         // drain: rm yields each block it unpinned
       }
       this.#options.onUnpin?.(parsed)
