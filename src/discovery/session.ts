@@ -5,6 +5,7 @@
  * of it through the DHT. The nodes of one CDN so meet before any page is loaded.
  */
 import '../utils/promise-with-resolvers.js'
+import { setMaxListeners } from 'node:events'
 import type { Routing } from '@helia/interface'
 import {
   isPeerId,
@@ -241,6 +242,8 @@ export function startSessionDiscovery(
 
   async function find(cid: CID, n: number, round: number, signal: AbortSignal, seen: Set<string>) {
     const lookup = AbortSignal.any([signal, AbortSignal.timeout(lookupTimeoutMs)])
+    // One signal for every lookup and dial of the round: more than Node's default 10 listeners.
+    setMaxListeners(Number.POSITIVE_INFINITY, lookup)
     const dials: Promise<void>[] = []
     try {
       for await (const provider of routing.findProviders(cid, { signal: lookup })) {
@@ -315,6 +318,7 @@ export function startSessionDiscovery(
     const controller = new AbortController()
     roundController = controller
     const signal = AbortSignal.any([stopped.signal, controller.signal])
+    setMaxListeners(Number.POSITIVE_INFINITY, signal)
     const running: Promise<void> = runRound(n, signal)
       .catch((cause: unknown) => {
         if (!signal.aborted) report(toError(cause, `Session round ${n} failed`))

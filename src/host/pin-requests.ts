@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import type { Helia } from '@helia/interface'
 import type { Libp2p } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -95,7 +96,11 @@ export class PinRequests {
   #inFlight = new Map<string, Promise<void>>()
   /** Per request, aborts its fetch when the request is removed. */
   #aborts = new Map<string, AbortController>()
-  #controller = new AbortController()
+  #controller = (() => {
+    const controller = new AbortController()
+    setMaxListeners(Number.POSITIVE_INFINITY, controller.signal)
+    return controller
+  })()
   #idle: Array<() => void> = []
 
   constructor(options: PinRequestsOptions) {
@@ -305,6 +310,8 @@ export class PinRequests {
     const removed = new AbortController()
     this.#aborts.set(request.requestid, removed)
     const signal = AbortSignal.any([this.#controller.signal, removed.signal, AbortSignal.timeout(timeoutMs)])
+    // Shared by every block fetch of the DAG.
+    setMaxListeners(Number.POSITIVE_INFINITY, signal)
     let blocks = 0
     try {
       await this.#update(request, { status: 'pinning', info: { status_details: 'fetching' } })
