@@ -66,6 +66,11 @@ export function createProgram(): Command {
     )
     .option('--cache-dir <dir>', 'block cache folder (default: ~/.cache/p2pcdn)')
     .option('--no-cache', 'use a throw-away block cache')
+    .option('--service-worker', "ship the visitor's service worker: assets from the hosts, verified, cached")
+    .option(
+      '--sw-source <url...>',
+      "the service worker's trustless gateways (default: --gateway and the p2pcdn hosts)",
+    )
     .option('--no-push', 'do not push to the registered hosts')
     .option('--replication <n>', 'hosts that must pin the site (default: every registered host)')
     .option('--wait', 'wait until hosts report the site pinned (the default)')
@@ -96,6 +101,27 @@ export function createProgram(): Command {
     .action(async (target: string, flags: { profile: string; hidden?: boolean }) => {
       const { runCid } = await import('./commands/cid.js')
       await runCid(target, flags)
+    })
+
+  program
+    .command('speedtest')
+    .description(
+      'Compare page load times of the origin and P2P variants of a site in Chromium (the paper’s Figure 1)',
+    )
+    .argument('<p2p-dir>', 'the folder `p2pcdn publish` wrote, e.g. dist-p2p')
+    .option('--origin-dir <dir>', 'the site folder that was published (default: <p2p-dir> without -p2p)')
+    .option('--page <path>', 'the page to load, relative to the site root', 'index.html')
+    .option('--runs <n>', 'loads per variant, alternating, each with a cold cache (default: 5)')
+    .option('--port <n>', 'port of the server on 127.0.0.1 (default: 0, any free one)')
+    .option('--chromium <path>', 'Chromium or Chrome binary (default: /usr/bin/chromium)')
+    .option('--timeout <ms>', 'fail when one page load takes longer (default: 30000)')
+    .option('--headless', 'measure in headless Chromium (the default without a terminal, or with --json)')
+    .option('--no-headless', 'serve the side-by-side page instead, like --open')
+    .option('--open', 'serve the side-by-side page, print its URL and wait (Ctrl-C stops it)')
+    .option('--json', 'print the result as one JSON object on stdout')
+    .action(async (p2pDir: string, flags: Record<string, unknown>) => {
+      const { runSpeedtestCommand } = await import('./commands/speedtest.js')
+      await runSpeedtestCommand(p2pDir, flags)
     })
 
   addHostCommands(program)

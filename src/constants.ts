@@ -30,7 +30,17 @@ export const CAR_FILE = 'p2pcdn.car'
 /** The fallback runtime and its data, served from the origin only (never IPFS links themselves). */
 export const RUNTIME_FILE = 'p2pcdn-fallback.js'
 export const RUNTIME_DATA_FILE = 'p2pcdn-fallback.json'
-export const OWN_OUTPUT_FILES: readonly string[] = [MANIFEST_FILE, CAR_FILE, RUNTIME_FILE, RUNTIME_DATA_FILE]
+/** The visitor's service worker (fetches assets from hosts, verified against their CIDs) and its config. */
+export const SERVICE_WORKER_FILE = 'p2pcdn-sw.js'
+export const SERVICE_WORKER_DATA_FILE = 'p2pcdn-sw.json'
+export const OWN_OUTPUT_FILES: readonly string[] = [
+  MANIFEST_FILE,
+  CAR_FILE,
+  RUNTIME_FILE,
+  RUNTIME_DATA_FILE,
+  SERVICE_WORKER_FILE,
+  SERVICE_WORKER_DATA_FILE,
+]
 
 /** How long the fallback runtime waits for an IPFS source before switching to the origin (ms). */
 export const DEFAULT_FALLBACK_TIMEOUT = 3000

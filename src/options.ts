@@ -95,6 +95,14 @@ export interface P2pcdnOptions extends ProgressOptions<PublishProgressEvents> {
    */
   fallbackTimeout?: number
   /**
+   * Ship the visitor's service worker (`p2pcdn-sw.js`), registered by the fallback runtime: it
+   * fetches every published asset from the fastest of `sources` (trustless gateways: the hosts),
+   * spreads a large file's blocks over all of them, verifies every byte against the CID, caches it,
+   * and falls back to the origin. `true` uses the `gateway` and every registered `p2pcdn` host.
+   * @default false
+   */
+  serviceWorker?: boolean | { sources?: string[]; timeout?: number }
+  /**
    * The host nodes the site is pushed to after publishing (`p2pcdn hosts add` keeps this list).
    * Tokens are never stored here: each host names the environment variable holding its token.
    * @default []
@@ -156,7 +164,15 @@ export interface ResolvedOptions {
   dotfiles: boolean
   cacheDir: string | false
   /** The link options when pages are rewritten; `undefined` when they are not. */
-  rewrite: { link: IpfsLinkOptions; subresourceIntegrity: boolean; fallbackTimeout: number } | undefined
+  rewrite:
+    | {
+        link: IpfsLinkOptions
+        subresourceIntegrity: boolean
+        fallbackTimeout: number
+        /** The service worker's sources and per-source timeout, when it is shipped. */
+        serviceWorker: { sources: string[]; timeout: number } | undefined
+      }
+    | undefined
   /** The push step; `undefined` when no hosts are registered, `push: false`, or a dry run. */
   push:
     | {
@@ -190,6 +206,7 @@ export const OPTION_KEYS = [
   'linkFormat',
   'subresourceIntegrity',
   'fallbackTimeout',
+  'serviceWorker',
   'hosts',
   'push',
   'replication',
@@ -389,6 +406,42 @@ export function resolveOptions(options: P2pcdnOptions): ResolvedOptions {
     )
   }
   const subresourceIntegrity = checkBoolean('subresourceIntegrity', options.subresourceIntegrity, true)
+  const hostsForSources = validateHosts(options.hosts)
+  let serviceWorker: { sources: string[]; timeout: number } | undefined
+  if (options.serviceWorker !== undefined && options.serviceWorker !== false) {
+    const sw = options.serviceWorker === true ? {} : options.serviceWorker
+    if (!isPlainObject(sw as unknown)) {
+      throw errors.optionInvalid('serviceWorker', sw, 'must be true, false or { sources, timeout }')
+    }
+    const listed = sw.sources ?? [
+      ...(gateway !== undefined ? [gateway] : []),
+      ...hostsForSources.filter((h) => h.type === 'p2pcdn').map((h) => h.url),
+    ]
+    if (!Array.isArray(listed))
+      throw errors.optionInvalid('serviceWorker.sources', listed, 'must be a list of gateway URLs')
+    const sources = [...new Set(listed.map((source) => normaliseGateway(source)))]
+    if (sources.length === 0) {
+      throw errors.optionInvalid(
+        'serviceWorker.sources',
+        [],
+        'needs at least one trustless gateway: set `gateway`, register a p2pcdn host, or list the hosts’ gateway URLs',
+      )
+    }
+    const swTimeout = sw.timeout ?? timeout
+    if (
+      typeof swTimeout !== 'number' ||
+      !Number.isInteger(swTimeout) ||
+      swTimeout < 100 ||
+      swTimeout > 60_000
+    ) {
+      throw errors.optionInvalid(
+        'serviceWorker.timeout',
+        swTimeout,
+        'must be a whole number of milliseconds from 100 to 60000',
+      )
+    }
+    serviceWorker = { sources, timeout: swTimeout }
+  }
   const canLink = gateway !== undefined || linkFormat === 'native'
   const rewrite =
     rewriteOn && canLink
@@ -396,11 +449,12 @@ export function resolveOptions(options: P2pcdnOptions): ResolvedOptions {
           link: { format: linkFormat, gateway: gateway ?? 'https://gateway.invalid' },
           subresourceIntegrity,
           fallbackTimeout: timeout,
+          serviceWorker,
         }
       : undefined
 
   const dryRun = checkBoolean('dryRun', options.dryRun, false)
-  const hosts = validateHosts(options.hosts)
+  const hosts = hostsForSources
   const pushOn = checkBoolean('push', options.push, true)
   const replication = options.replication ?? hosts.length
   if (!Number.isInteger(replication) || replication < 0 || (hosts.length > 0 && replication > hosts.length)) {

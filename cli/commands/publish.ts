@@ -89,6 +89,9 @@ function flagOptions(dir: string | undefined, flags: Record<string, unknown>, cm
   if (given('rewrite') && flags.rewrite === false) options.rewrite = false
   if (given('sri') && flags.sri === false) options.subresourceIntegrity = false
   if (given('fallbackTimeout')) options.fallbackTimeout = Number(flags.fallbackTimeout)
+  if (given('serviceWorker') || given('swSource')) {
+    options.serviceWorker = given('swSource') ? { sources: flags.swSource as string[] } : true
+  }
   if (given('push') && flags.push === false) options.push = false
   if (given('replication')) options.replication = Number(flags.replication)
   if (given('wait')) options.wait = flags.wait !== false

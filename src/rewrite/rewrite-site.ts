@@ -1,9 +1,15 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { RUNTIME_DATA_FILE, RUNTIME_FILE } from '../constants.js'
+import {
+  RUNTIME_DATA_FILE,
+  RUNTIME_FILE,
+  SERVICE_WORKER_DATA_FILE,
+  SERVICE_WORKER_FILE,
+} from '../constants.js'
 import type { ImportedAsset } from '../import/import-assets.js'
+import { contentTypeOf } from '../manifest/write-manifest.js'
 import type { Warning } from '../warnings.js'
 import { type IpfsLinkOptions, parseIpfsLink } from './ipfs-link.js'
 import type { PublishedAsset, RewriteContext } from './plan-reference.js'
@@ -22,6 +28,8 @@ export interface RewriteSiteOptions {
   subresourceIntegrity: boolean
   /** Written into `p2pcdn-fallback.json` for the runtime (ms). */
   fallbackTimeout: number
+  /** Ship the service worker with these sources (trustless gateways) and per-source timeout. */
+  serviceWorker?: { sources: string[]; timeout: number } | undefined
   /** Imports files the rewrite changed (their bytes are in `outDir`); returns their new CIDs. */
   reimport: (paths: string[]) => Promise<ImportedAsset[]>
   signal?: AbortSignal
@@ -40,16 +48,16 @@ export interface RewriteSiteResult {
 const isHtml = (p: string) => /\.html?$/i.test(p)
 const isCss = (p: string) => /\.css$/i.test(p)
 
-/** The built fallback runtime: next to the compiled library, or in `dist/` when running from source. */
-function runtimeSource(): string {
-  const candidates = ['../../runtime/p2pcdn-fallback.js', '../../dist/runtime/p2pcdn-fallback.js']
+/** A built browser script (`p2pcdn-fallback.js`, `p2pcdn-sw.js`): next to the compiled library, or in `dist/` when running from source. */
+function runtimeSource(name = RUNTIME_FILE): string {
+  const candidates = [`../../runtime/${name}`, `../../dist/runtime/${name}`]
   for (const candidate of candidates) {
     const file = new URL(candidate, import.meta.url)
     try {
       return readFileSync(file, 'utf8')
     } catch {}
   }
-  throw new Error('The fallback runtime is not built: run `npm run build`.')
+  throw new Error(`The browser runtime ${name} is not built: run \`npm run build\`.`)
 }
 
 /** Writes a file through a temporary name: the staged file may be a hard link shared with the input or the earlier output. */
@@ -205,13 +213,48 @@ export async function rewriteSite(options: RewriteSiteOptions): Promise<RewriteS
   }
   const runtime = pagesWithRuntime > 0 || references > 0
   if (runtime) {
-    await fs.writeFile(path.join(outDir, RUNTIME_FILE), runtimeSource())
+    // With the service worker, the runtime variant that registers it.
+    await fs.writeFile(
+      path.join(outDir, RUNTIME_FILE),
+      runtimeSource(options.serviceWorker ? 'p2pcdn-fallback-sw.js' : RUNTIME_FILE),
+    )
     const data = {
       version: 1,
       timeout: options.fallbackTimeout,
       assets: Object.fromEntries([...cssReferenced].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+      ...(options.serviceWorker ? { serviceWorker: SERVICE_WORKER_FILE } : {}),
     }
     await fs.writeFile(path.join(outDir, RUNTIME_DATA_FILE), `${JSON.stringify(data, null, 2)}\n`)
+    if (options.serviceWorker) await writeServiceWorker(outDir, options, changed)
   }
   return { changed, references, runtime, warnings }
+}
+
+/**
+ * Writes `p2pcdn-sw.js` and its config `p2pcdn-sw.json`: every published asset by CID (its path,
+ * size and content type), the sources, the timeout, and a version that changes with any of them,
+ * so that a re-published site replaces the service worker's cache.
+ */
+async function writeServiceWorker(
+  outDir: string,
+  options: RewriteSiteOptions,
+  changed: RewriteSiteResult['changed'],
+): Promise<void> {
+  const sw = options.serviceWorker as { sources: string[]; timeout: number }
+  const assets: Record<string, { path: string; size: number; type: string }> = {}
+  const final = options.assets.map((a) => changed.get(a.path)?.asset ?? a)
+  for (const a of [...final].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0))) {
+    assets[a.cid.toString()] ??= { path: a.path, size: a.size, type: contentTypeOf(a.path) }
+  }
+  const body = { sources: sw.sources, timeout: sw.timeout, assets }
+  const version = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16)
+  // The version in the script itself: a changed byte is what makes browsers install the new worker.
+  await fs.writeFile(
+    path.join(outDir, SERVICE_WORKER_FILE),
+    `${runtimeSource(SERVICE_WORKER_FILE)}\n// p2pcdn-sw ${version}\n`,
+  )
+  await fs.writeFile(
+    path.join(outDir, SERVICE_WORKER_DATA_FILE),
+    `${JSON.stringify({ version, ...body }, null, 2)}\n`,
+  )
 }

@@ -19,6 +19,8 @@
  * - Scripts move only on their own `error`: a parser-inserted script cannot be
  *   cancelled, so a copy started at the timeout could run twice.
  *
+ * - Registers the service worker (`p2pcdn-sw.js`) when publish shipped one.
+ *
  * Built with esbuild into one minified IIFE (`npm run build:runtime`); it
  * exports nothing and needs no inline code.
  */
@@ -28,7 +30,16 @@ interface FallbackConfig {
   timeout?: number
   /** Site path of every asset referenced from CSS, by the CID written in its links. */
   assets?: Record<string, string>
+  /** The service worker's file beside this script, when publish shipped one. */
+  serviceWorker?: string
 }
+
+/**
+ * Set by the build (esbuild `--define`): `p2pcdn-fallback.js` is built without the service worker
+ * registration (under 3 KB), `p2pcdn-fallback-sw.js` with it; publish ships the latter, under the
+ * former's name, when it ships the service worker.
+ */
+declare const P2PCDN_SERVICE_WORKER: boolean
 
 type AnyRule = CSSRule & Partial<CSSImportRule & CSSGroupingRule & CSSStyleRule>
 
@@ -57,6 +68,12 @@ const ready = fetch(`${root}p2pcdn-fallback.json`)
     (config: FallbackConfig) => {
       timeout = config.timeout || timeout
       assets = config.assets || {}
+      // The service worker takes over from the next request on: assets from the hosts, verified
+      // against their CIDs. Where it is unavailable (old browsers, private modes) this script
+      // keeps the page working on its own.
+      if (P2PCDN_SERVICE_WORKER && config.serviceWorker) {
+        navigator.serviceWorker?.register(root + config.serviceWorker).catch(() => {})
+      }
     },
     () => {},
   )

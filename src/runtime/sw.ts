@@ -1,0 +1,132 @@
+/// <reference lib="webworker" />
+/**
+ * The visitor's service worker, `p2pcdn-sw.js`, served from the site root
+ * beside `p2pcdn-sw.json` (its `ServiceWorkerConfig`, `sw/config.ts`) and registered
+ * with that root as its scope by the fallback runtime.
+ *
+ * It answers the page's GET requests for IPFS links (path or subdomain form,
+ * on any host) to the site's published assets with bytes it verified itself:
+ * blocks fetched over all the config's trustless gateways in parallel, each
+ * hashed against its CID, assembled in order; `Range` requests answered with
+ * 206. Verified files go into the cache `p2pcdn-<version>`. When every source
+ * fails, the asset comes from the origin. Every other request is left to the
+ * browser.
+ *
+ * The config is fetched at install, and checked again at a navigation (at
+ * most every {@link RECHECK_MS}): publish rewrites `p2pcdn-sw.json` with a new
+ * version while `p2pcdn-sw.js` may stay byte for byte the same, which the
+ * browser's own update check would not notice. A new version is used at once
+ * and the caches of the others are deleted.
+ *
+ * Built with esbuild into one minified IIFE (`npm run build:runtime`).
+ */
+import { canonical, linkCid, wantsFile } from './sw/cid.js'
+import { CACHE_PREFIX, type LoadedConfig } from './sw/config.js'
+import { fetchConfig, storedConfig } from './sw/config-store.js'
+import { BlockFetcher } from './sw/fetch-block.js'
+import { type RespondContext, respond } from './sw/respond.js'
+import { SourcePool } from './sw/sources.js'
+import { answerStatsMessage, useSources } from './sw/stats.js'
+
+declare const self: ServiceWorkerGlobalScope
+
+const scriptUrl = self.location.href
+const siteRoot = new URL('./', scriptUrl).href
+
+interface State {
+  config: LoadedConfig
+  fetcher: BlockFetcher
+  window: number
+}
+
+/** Least time between two checks of the config at navigations. */
+const RECHECK_MS = 10_000
+
+let state: State | undefined
+let restoring: Promise<State | undefined> | undefined
+let checked = 0
+
+function use(config: LoadedConfig): State {
+  const pool = new SourcePool(config.sources)
+  useSources(config.version, config.sources)
+  state = { config, fetcher: new BlockFetcher(pool, config.timeout), window: pool.capacity }
+  return state
+}
+
+/** The config in use; after a restart of the worker, the one its install stored. */
+function current(): Promise<State | undefined> {
+  if (state) return Promise.resolve(state)
+  restoring ??= storedConfig(scriptUrl).then(
+    (config) => state ?? (config && use(config)),
+    () => undefined,
+  )
+  return restoring
+}
+
+/** Deletes the caches of every other version. */
+async function deleteOtherCaches(keep: string | undefined): Promise<void> {
+  for (const name of await caches.keys())
+    if (name.startsWith(CACHE_PREFIX) && name !== keep) await caches.delete(name)
+}
+
+/** Fetches the config again (at most every RECHECK_MS); a new version replaces the current one. */
+async function recheck(): Promise<void> {
+  if (Date.now() - checked < RECHECK_MS) return
+  checked = Date.now()
+  const config = await fetchConfig(scriptUrl, 'no-cache').catch(() => undefined)
+  if (!config || config.version === (await current())?.config.version) return
+  use(config)
+  await deleteOtherCaches(config.cacheName)
+}
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(
+    fetchConfig(scriptUrl).then((config) => {
+      use(config)
+      return self.skipWaiting()
+    }),
+  )
+})
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    (async () => {
+      await self.clients.claim()
+      await deleteOtherCaches((await current())?.config.cacheName)
+    })(),
+  )
+})
+
+self.addEventListener('fetch', (event) => {
+  const { request } = event
+  if (request.mode === 'navigate') {
+    event.waitUntil(recheck())
+    return
+  }
+  if (request.method !== 'GET') return
+  const url = new URL(request.url)
+  const cid = linkCid(url)
+  if (!cid || !wantsFile(url, request)) return
+  const key = canonical(cid)
+  const context = (s: State): RespondContext => ({
+    ...s,
+    siteRoot,
+    waitUntil: (promise) => event.waitUntil(promise),
+  })
+  if (state) {
+    const asset = state.config.assets.get(key)
+    if (asset) event.respondWith(respond(request, asset, context(state)))
+    return
+  }
+  // A restarted worker: whether it is an asset is known once the stored config is read.
+  event.respondWith(
+    current().then((s) => {
+      const asset = s?.config.assets.get(key)
+      return s && asset ? respond(request, asset, context(s)) : fetch(request)
+    }),
+  )
+})
+
+self.addEventListener('message', (event) => {
+  answerStatsMessage(event)
+})
