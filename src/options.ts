@@ -101,7 +101,16 @@ export interface P2pcdnOptions extends ProgressOptions<PublishProgressEvents> {
    * and falls back to the origin. `true` uses the `gateway` and every registered `p2pcdn` host.
    * @default false
    */
-  serviceWorker?: boolean | { sources?: string[]; timeout?: number }
+  serviceWorker?:
+    | boolean
+    | {
+        /** Trustless gateway URLs to race. @default `gateway` and every registered `p2pcdn` host */
+        sources?: string[]
+        /** Also try a visitor's own IPFS node (Kubo's gateway at http://127.0.0.1:8080). @default false */
+        localNode?: boolean
+        /** ms before a source counts as failed for one request. @default fallbackTimeout */
+        timeout?: number
+      }
   /**
    * The host nodes the site is pushed to after publishing (`p2pcdn hosts add` keeps this list).
    * Tokens are never stored here: each host names the environment variable holding its token.
@@ -233,6 +242,9 @@ export const OPTION_KEYS = [
 export function defineConfig(config: P2pcdnOptions): P2pcdnOptions {
   return config
 }
+
+/** A visitor's own IPFS node: Kubo's default gateway address. */
+export const LOCAL_NODE_GATEWAY = 'http://127.0.0.1:8080'
 
 /** The default block cache folder, following the XDG base directory convention. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -420,6 +432,7 @@ export function resolveOptions(options: P2pcdnOptions): ResolvedOptions {
     if (!Array.isArray(listed))
       throw errors.optionInvalid('serviceWorker.sources', listed, 'must be a list of gateway URLs')
     const sources = [...new Set(listed.map((source) => normaliseGateway(source)))]
+    if (sw.localNode === true && !sources.includes(LOCAL_NODE_GATEWAY)) sources.push(LOCAL_NODE_GATEWAY)
     if (sources.length === 0) {
       throw errors.optionInvalid(
         'serviceWorker.sources',

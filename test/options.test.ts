@@ -306,3 +306,25 @@ describe('resolveOptions accepts', () => {
     },
   )
 })
+
+describe('resolveOptions: serviceWorker', () => {
+  const base = { dir: 'dist', gateway: 'https://gw.example.com/' }
+  it.each([
+    [true, ['https://gw.example.com']],
+    [{ localNode: true }, ['https://gw.example.com', 'http://127.0.0.1:8080']],
+    [{ sources: ['https://a.example.com/', 'https://a.example.com'] }, ['https://a.example.com']],
+  ])('%j → sources %j', (serviceWorker, sources) => {
+    expect(resolveOptions({ ...base, serviceWorker }).rewrite?.serviceWorker?.sources).toEqual(sources)
+  })
+  it('is off by default, and false turns it off', () => {
+    expect(resolveOptions(base).rewrite?.serviceWorker).toBeUndefined()
+    expect(resolveOptions({ ...base, serviceWorker: false }).rewrite?.serviceWorker).toBeUndefined()
+  })
+  it.each([
+    [{ sources: ['ftp://x'] }, 'gateway'],
+    [{ timeout: 5 }, 'serviceWorker.timeout'],
+    ['yes', 'serviceWorker'],
+  ])('%j is an error naming %s', (serviceWorker, name) => {
+    expect(() => resolveOptions({ ...base, serviceWorker } as never)).toThrow(name)
+  })
+})

@@ -100,7 +100,14 @@ self.addEventListener('activate', (event) => {
 self.addEventListener('fetch', (event) => {
   const { request } = event
   if (request.mode === 'navigate') {
-    event.waitUntil(recheck())
+    // Also sweep other versions' caches again: a write the replaced worker had in flight can
+    // re-create its cache after this worker's activation deleted it.
+    event.waitUntil(
+      recheck().then(async () => {
+        const keep = (await current())?.config.cacheName
+        if (keep) await deleteOtherCaches(keep)
+      }),
+    )
     return
   }
   if (request.method !== 'GET') return
@@ -128,5 +135,6 @@ self.addEventListener('fetch', (event) => {
 })
 
 self.addEventListener('message', (event) => {
-  answerStatsMessage(event)
+  // A restarted worker reads its stored config first, so that the stats name its version.
+  event.waitUntil(current().then(() => answerStatsMessage(event)))
 })

@@ -9,6 +9,8 @@ export interface Faults {
   retryAfter?: string
   /** Delay every request by this long. */
   delayMs?: number
+  /** Flip a byte in the body of every successful `/ipfs/` answer (a host serving tampered content). */
+  tamper?: boolean
 }
 
 /**
@@ -47,7 +49,20 @@ export async function startFaultProxy(target: string, faults: Faults) {
       },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers)
-        up.pipe(res)
+        if (!faults.tamper || up.statusCode !== 200 || !req.url?.startsWith('/ipfs/')) {
+          up.pipe(res)
+          return
+        }
+        let first = true
+        up.on('data', (chunk: Buffer) => {
+          if (first && chunk.length > 0) {
+            chunk[0] = (chunk[0] ?? 0) ^ 0xff
+            first = false
+            state.injected++
+          }
+          res.write(chunk)
+        })
+        up.on('end', () => res.end())
       },
     )
     forward.on('error', () => res.destroy())
