@@ -36,7 +36,12 @@ const server = http.createServer((req, res) => {
       res.writeHead(404).end()
       return
     }
-    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': stat.size })
+    // CORS, as the hosts' gateways send it: the visitor bench fetches from a page on another origin.
+    res.writeHead(200, {
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': stat.size,
+      'Access-Control-Allow-Origin': '*',
+    })
     if (req.method === 'HEAD') {
       res.end()
       return
