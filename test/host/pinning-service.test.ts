@@ -5,6 +5,7 @@
  */
 import '../../src/utils/promise-with-resolvers.js'
 import { randomBytes } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import { CarReader } from '@ipld/car'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MemoryBlockstore } from 'blockstore-core/memory'
@@ -116,10 +117,13 @@ describe('Pinning Service API', () => {
     await client.start()
     try {
       await client.libp2p.dial(multiaddr(host.multiaddrs()[0] as string))
-      const entry = await exporter(publisher.cid, client.blockstore, { signal: AbortSignal.timeout(20_000) })
+      // One signal for every block read of the file: more than Node's default 10 listeners.
+      const signal = AbortSignal.timeout(20_000)
+      setMaxListeners(Number.POSITIVE_INFINITY, signal)
+      const entry = await exporter(publisher.cid, client.blockstore, { signal })
       if (entry.type !== 'file') throw new Error(`expected a file, got ${entry.type}`)
       const chunks: Uint8Array[] = []
-      for await (const chunk of entry.content({ signal: AbortSignal.timeout(20_000) })) chunks.push(chunk)
+      for await (const chunk of entry.content({ signal })) chunks.push(chunk)
       expect(Buffer.compare(Buffer.concat(chunks), publisher.bytes)).toBe(0)
       // It came from the host: the publisher was never dialled.
       expect(client.libp2p.getPeers().map(String)).toEqual([host.peerId])
