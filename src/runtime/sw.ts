@@ -63,6 +63,23 @@ function current(): Promise<State | undefined> {
   return restoring
 }
 
+/** The site path of a same-origin URL inside the worker's scope, or undefined. */
+function sitePath(url: URL): string | undefined {
+  if (url.origin !== self.location.origin || url.search !== '') return undefined
+  const root = new URL(siteRoot).pathname
+  if (!url.pathname.startsWith(root)) return undefined
+  try {
+    return decodeURIComponent(url.pathname.slice(root.length))
+  } catch {
+    return undefined
+  }
+}
+
+/** What `respond` needs for one request. */
+function contextOf(event: FetchEvent, s: State): RespondContext {
+  return { ...s, siteRoot, waitUntil: (promise) => event.waitUntil(promise) }
+}
+
 /** Deletes the caches of every other version. */
 async function deleteOtherCaches(keep: string | undefined): Promise<void> {
   for (const name of await caches.keys())
@@ -113,7 +130,25 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET') return
   const url = new URL(request.url)
   const cid = linkCid(url)
-  if (!cid || !wantsFile(url, request)) return
+  if (!cid) {
+    // An asset of the site requested by its origin URL (a script's `import photo from './photo.png'`,
+    // anything the rewrite could not turn into an IPFS link): the same verified P2P fetch.
+    const path = sitePath(url)
+    if (path === undefined) return
+    if (state) {
+      const asset = state.config.paths.get(path)
+      if (asset) event.respondWith(respond(request, asset, contextOf(event, state)))
+      return
+    }
+    event.respondWith(
+      current().then((s) => {
+        const asset = s?.config.paths.get(path)
+        return s && asset ? respond(request, asset, contextOf(event, s)) : fetch(request)
+      }),
+    )
+    return
+  }
+  if (!wantsFile(url, request)) return
   const key = canonical(cid)
   const context = (s: State): RespondContext => ({
     ...s,

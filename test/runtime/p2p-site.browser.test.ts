@@ -161,6 +161,18 @@ describe.skipIf(!existsSync(CHROMIUM))('a published site with the service worker
       expect((after[0] ?? 0) + (after[2] ?? 0) - (before[0] ?? 0) - (before[2] ?? 0)).toBeGreaterThan(
         big.length / 2,
       )
+      // An asset by its origin URL, as a script would load it (`import photo from './b.png'`):
+      // the worker fetches it from the hosts too, verified.
+      expect(await sha256Of(page, `${origin.url}/img/b.png`)).toBe(
+        await sha256Hex(path.join(site, 'img', 'b.png')),
+      )
+      const image = await page.evaluate(async (src) => {
+        const img = document.createElement('img')
+        img.src = src
+        await img.decode().catch(() => undefined)
+        return img.naturalWidth
+      }, `${origin.url}/img/a.png`)
+      expect(image).toBe(40)
       // The origin served the page and the runtime, never an asset.
       expect(origin.requests.map((r) => r.path).filter((p) => /\.(png|bin)$/.test(p))).toEqual([])
       const seen = await stats(page)

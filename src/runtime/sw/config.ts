@@ -32,6 +32,8 @@ export interface LoadedConfig {
   sources: string[]
   timeout: number
   assets: Map<string, Asset>
+  /** The same assets by their site path (no leading slash), for requests to their origin URLs. */
+  paths: Map<string, Asset>
   /** The Cache Storage cache of this version's verified files: `p2pcdn-<version>`. */
   cacheName: string
 }
@@ -72,6 +74,7 @@ export function parseConfig(text: string, url: string): LoadedConfig {
     sources: sources.map((s) => s.replace(/\/+$/, '')),
     timeout: typeof timeout === 'number' && timeout > 0 ? timeout : DEFAULT_TIMEOUT,
     assets: index,
+    paths: new Map([...index.values()].map((asset) => [asset.path, asset])),
     cacheName: `${CACHE_PREFIX}${version}`,
   }
 }
