@@ -7,10 +7,9 @@ import { pipeline } from 'node:stream/promises'
 import type { Helia } from '@helia/interface'
 import { CarBlockIterator } from '@ipld/car/iterator'
 import type { CID } from 'multiformats/cid'
-import { identity } from 'multiformats/hashes/identity'
-import { sha256, sha512 } from 'multiformats/hashes/sha2'
 import { BadBlockError, walkDag } from '../car/write-car.js'
 import { CODEC_DAG_PB, CODEC_RAW } from '../constants.js'
+import { BLOCK_HASHERS } from '../utils/block-hashers.js'
 import { pinWalker } from './pin-walker.js'
 import { type QuotaBlockstore, QuotaExceededError } from './quota-blockstore.js'
 
@@ -47,22 +46,13 @@ export interface ImportCarResult {
 /** Blocks written at once while storing an upload. */
 const PUT_BATCH = 32
 
-const HASHERS = new Map<
-  number,
-  { digest(bytes: Uint8Array): Promise<{ digest: Uint8Array }> | { digest: Uint8Array } }
->([
-  [sha256.code, sha256],
-  [sha512.code, sha512],
-  [identity.code, identity],
-])
-
 /**
  * Takes a CAR (v1 or v2) and pins its roots, all or nothing:
  * 1. the body is spooled to `<repo>/tmp` (never held in memory), within the storage quota;
- * 2. every block is re-hashed against its CID; one mismatch, an unknown hash or codec, or a CAR
- *    that does not parse rejects the upload whole;
- * 3. the blocks are stored, each root's DAG is checked to be complete in the store (offline: the
- *    host never goes looking for what the CAR left out), and the roots are pinned.
+ * 2. in one pass over it, every block is re-hashed against its CID and stored; one mismatch, an
+ *    unknown hash or codec, or a CAR that does not parse rejects the upload whole;
+ * 3. each root's DAG is checked to be complete in the store (offline: the host never goes looking
+ *    for what the CAR left out), and the roots are pinned.
  * On any failure the blocks this upload added are removed again. A kill -9 at any point leaves at
  * most a temporary file (removed at the next start) and unpinned blocks (`p2pcdn host gc`).
  */
@@ -89,29 +79,53 @@ export async function importCar(body: Readable, options: ImportCarOptions): Prom
       createWriteStream(spool),
       { signal },
     )
-    const roots = await verifyCar(spool, bytes)
     const added: CID[] = []
+    let roots: CID[] = []
     let blocks = 0
     try {
-      const iterator = await CarBlockIterator.fromIterable(createReadStream(spool))
       // Blocks are written PUT_BATCH at a time: each is a small file written and renamed, and the
       // file system keeps several in flight far better than one after another.
       let batch: Array<{ cid: CID; bytes: Uint8Array }> = []
+      let storing = false
       const flush = async () => {
-        const written = await Promise.all(
-          batch.map(async ({ cid, bytes }) => {
-            if (await blockstore.has(cid)) return undefined
-            await blockstore.put(cid, bytes, { signal })
-            return cid
-          }),
+        storing = true
+        const results = await Promise.allSettled(
+          batch.map(async ({ cid, bytes }) =>
+            (await blockstore.putIfAbsent(cid, bytes, { signal })) ? cid : undefined,
+          ),
         )
-        for (const cid of written) if (cid) added.push(cid)
         batch = []
+        // Every block written is remembered, so that a failure removes them all.
+        for (const result of results)
+          if (result.status === 'fulfilled' && result.value) added.push(result.value)
+        const failed = results.find((result) => result.status === 'rejected')
+        if (failed) throw failed.reason
+        storing = false
       }
-      for await (const block of iterator) {
-        blocks++
-        batch.push(block)
-        if (batch.length >= PUT_BATCH) await flush()
+      try {
+        const iterator = await CarBlockIterator.fromIterable(createReadStream(spool))
+        roots = await iterator.getRoots()
+        if (roots.length === 0) {
+          throw new CarUploadError(
+            400,
+            'BAD_CAR',
+            'The CAR has no root; pinning needs at least one root CID.',
+          )
+        }
+        for await (const block of iterator) {
+          blocks++
+          await verifyBlock(block.cid, block.bytes)
+          batch.push(block)
+          if (batch.length >= PUT_BATCH) await flush()
+        }
+      } catch (err) {
+        // Only what reading the CAR threw means a bad CAR; errors of the store pass as they are.
+        if (err instanceof CarUploadError || storing) throw err
+        throw new CarUploadError(
+          400,
+          'BAD_CAR',
+          `The request body is not a valid CAR (${bytes} bytes read): ${(err as Error).message}. Send the file \`p2pcdn publish\` wrote (p2pcdn-site.car) with Content-Type: application/vnd.ipld.car.`,
+        )
       }
       await flush()
       await checkComplete(roots, options)
@@ -140,48 +154,31 @@ export async function importCar(body: Readable, options: ImportCarOptions): Prom
   }
 }
 
-async function verifyCar(file: string, size: number): Promise<CID[]> {
-  let roots: CID[]
-  try {
-    const iterator = await CarBlockIterator.fromIterable(createReadStream(file))
-    roots = await iterator.getRoots()
-    if (roots.length === 0) {
-      throw new CarUploadError(400, 'BAD_CAR', 'The CAR has no root; pinning needs at least one root CID.')
-    }
-    for await (const { cid, bytes } of iterator) {
-      if (cid.code !== CODEC_DAG_PB && cid.code !== CODEC_RAW) {
-        throw new CarUploadError(
-          400,
-          'UNSUPPORTED_CODEC',
-          `Block ${cid} uses codec 0x${cid.code.toString(16)}; this host pins UnixFS (dag-pb and raw) only.`,
-        )
-      }
-      const hasher = HASHERS.get(cid.multihash.code)
-      if (!hasher) {
-        throw new CarUploadError(
-          400,
-          'UNSUPPORTED_HASH',
-          `Block ${cid} uses hash function 0x${cid.multihash.code.toString(16)}; this host verifies sha2-256, sha2-512 and identity.`,
-        )
-      }
-      const { digest } = await hasher.digest(bytes)
-      if (Buffer.compare(digest, cid.multihash.digest) !== 0) {
-        throw new CarUploadError(
-          400,
-          'BAD_BLOCK',
-          `Block ${cid} in the CAR does not match its CID (its bytes hash to something else); nothing was pinned. Rebuild the CAR.`,
-        )
-      }
-    }
-  } catch (err) {
-    if (err instanceof CarUploadError) throw err
+/** Checks one block of an upload: a UnixFS codec, a hash this host verifies, bytes that match the CID. */
+async function verifyBlock(cid: CID, bytes: Uint8Array): Promise<void> {
+  if (cid.code !== CODEC_DAG_PB && cid.code !== CODEC_RAW) {
     throw new CarUploadError(
       400,
-      'BAD_CAR',
-      `The request body is not a valid CAR (${size} bytes read): ${(err as Error).message}. Send the file \`p2pcdn publish\` wrote (p2pcdn-site.car) with Content-Type: application/vnd.ipld.car.`,
+      'UNSUPPORTED_CODEC',
+      `Block ${cid} uses codec 0x${cid.code.toString(16)}; this host pins UnixFS (dag-pb and raw) only.`,
     )
   }
-  return roots
+  const hasher = BLOCK_HASHERS.get(cid.multihash.code)
+  if (!hasher) {
+    throw new CarUploadError(
+      400,
+      'UNSUPPORTED_HASH',
+      `Block ${cid} uses hash function 0x${cid.multihash.code.toString(16)}; this host verifies sha2-256, sha2-512 and identity.`,
+    )
+  }
+  const { digest } = await hasher.digest(bytes)
+  if (Buffer.compare(digest, cid.multihash.digest) !== 0) {
+    throw new CarUploadError(
+      400,
+      'BAD_BLOCK',
+      `Block ${cid} in the CAR does not match its CID (its bytes hash to something else); nothing was pinned. Rebuild the CAR.`,
+    )
+  }
 }
 
 async function checkComplete(roots: CID[], options: ImportCarOptions): Promise<void> {

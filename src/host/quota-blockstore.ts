@@ -53,7 +53,7 @@ export class QuotaBlockstore implements Blockstore {
   #inner: FsBlockstore
   #sharding: NextToLast
   #used = 0
-  #pending = new Map<string, Promise<void>>()
+  #pending = new Map<string, Promise<boolean>>()
   quota: number
 
   private constructor(inner: FsBlockstore, sharding: NextToLast, quota: number) {
@@ -78,26 +78,32 @@ export class QuotaBlockstore implements Blockstore {
   }
 
   async put(cid: CID, bytes: InputPair['bytes'], options?: AbortOptions): Promise<CID> {
-    const data = await toBytes(bytes)
+    await this.putIfAbsent(cid, await toBytes(bytes), options)
+    return cid
+  }
+
+  /**
+   * Stores a block unless the store holds it already; true when this call wrote it. Writes of the
+   * same block at once (prefetching walkers do that) are made and counted once.
+   */
+  async putIfAbsent(cid: CID, data: Uint8Array, options?: AbortOptions): Promise<boolean> {
     const key = blockKey(cid)
-    // Writes of the same block at once (prefetching walkers do that) are counted once.
     const pending = this.#pending.get(key)
     if (pending) {
       await pending
-      return cid
+      return false
     }
     const write = this.#write(cid, data, options)
     this.#pending.set(key, write)
     try {
-      await write
+      return await write
     } finally {
       this.#pending.delete(key)
     }
-    return cid
   }
 
-  async #write(cid: CID, data: Uint8Array, options?: AbortOptions): Promise<void> {
-    if (await this.#inner.has(cid, options)) return
+  async #write(cid: CID, data: Uint8Array, options?: AbortOptions): Promise<boolean> {
+    if (await this.#inner.has(cid, options)) return false
     if (this.quota > 0 && this.#used + data.byteLength > this.quota) {
       throw new QuotaExceededError(this.#used, this.quota, data.byteLength)
     }
@@ -109,6 +115,7 @@ export class QuotaBlockstore implements Blockstore {
       this.#used -= data.byteLength
       throw err
     }
+    return true
   }
 
   async *putMany(source: Iterable<InputPair> | AsyncIterable<InputPair>, options?: AbortOptions) {

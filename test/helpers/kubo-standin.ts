@@ -33,7 +33,7 @@ import { MemoryDatastore } from 'datastore-core/memory'
 import { createHeliaLight, type Helia } from 'helia'
 import { CID } from 'multiformats/cid'
 import { identity } from 'multiformats/hashes/identity'
-import { sha256, sha512 } from 'multiformats/hashes/sha2'
+import { BLOCK_HASHERS } from '../../src/utils/block-hashers.js'
 
 /** The RPC commands the stand-in answers. */
 export type KuboCommand =
@@ -87,15 +87,6 @@ export interface KuboStandin {
 }
 
 const API = '/api/v0/'
-
-const HASHERS = new Map<
-  number,
-  { digest(bytes: Uint8Array): Promise<{ digest: Uint8Array }> | { digest: Uint8Array } }
->([
-  [sha256.code, sha256],
-  [sha512.code, sha512],
-  [identity.code, identity],
-])
 
 /** A Kubo command error: `Code` 1 (client error) is answered with 400, anything else with 500. */
 class RpcError extends Error {
@@ -253,7 +244,7 @@ export async function startKuboStandin(options: KuboStandinOptions = {}): Promis
         for (const root of await blocks.getRoots()) if (!roots.some((r) => r.equals(root))) roots.push(root)
         try {
           for await (const { cid, bytes } of blocks) {
-            const hasher = HASHERS.get(cid.multihash.code)
+            const hasher = BLOCK_HASHERS.get(cid.multihash.code)
             if (!hasher)
               throw new RpcError(
                 `block ${cid}: unsupported hash function 0x${cid.multihash.code.toString(16)}`,

@@ -2,8 +2,7 @@ import type { Blockstore } from 'interface-blockstore'
 import { equals } from 'multiformats/bytes'
 import type { CID } from 'multiformats/cid'
 import { identity } from 'multiformats/hashes/identity'
-import type { MultihashHasher } from 'multiformats/hashes/interface'
-import { sha256, sha512 } from 'multiformats/hashes/sha2'
+import { BLOCK_HASHERS } from '../../../utils/block-hashers.js'
 
 /** A block of a pinned DAG that the local store does not hold. */
 export class MissingBlockError extends Error {
@@ -20,12 +19,6 @@ export class DamagedBlockError extends Error {
     super(`block ${cid} is damaged in this node's block store (its bytes do not match its CID)`)
   }
 }
-
-/** Hash functions the gateway checks blocks against; blocks hashed otherwise are served as stored. */
-const HASHERS = new Map<number, MultihashHasher>([
-  [sha256.code, sha256],
-  [sha512.code, sha512],
-])
 
 /**
  * Read access to the local store, as the gateway and ipfs-unixfs-exporter use
@@ -58,7 +51,7 @@ export function blockSource(store: Pick<Blockstore, 'get' | 'has'>, verify = tru
       throw cause
     }
     const bytes = chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks)
-    const hasher = verify ? HASHERS.get(cid.multihash.code) : undefined
+    const hasher = verify ? BLOCK_HASHERS.get(cid.multihash.code) : undefined
     if (hasher !== undefined) {
       const { digest } = await hasher.digest(bytes)
       const expected = cid.multihash.digest
