@@ -18,7 +18,6 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { chromium } from 'playwright-core'
 import { loopbackHostArgs, postFile, startServerChild } from './lib/host-clients.js'
 import { REPO } from './lib/runners.js'
 
@@ -26,14 +25,16 @@ const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', defau
 await import(path.join(REPO, 'dist/src/utils/promise-with-resolvers.js'))
 const { publish } = await import(path.join(REPO, 'dist/src/index.js'))
 const { createToken } = await import(path.join(REPO, 'dist/src/host/index.js'))
-const { runSpeedtest, startSpeedtestServer } = await import(path.join(REPO, 'dist/src/speedtest/index.js'))
+const { DEFAULT_CHROMIUM, launchChromium, runSpeedtest, startSpeedtestServer } = await import(
+  path.join(REPO, 'dist/src/speedtest/index.js')
+)
 
 const IMAGES = 66
 const IMAGE_SIZE = 22_000
 const BIG = flags.quick ? 20_000_000 : 134_000_000
 const PAGE_RUNS = flags.quick ? 3 : 9
 const BIG_RUNS = flags.quick ? 1 : 3
-const CHROMIUM = '/usr/bin/chromium'
+const CHROMIUM = DEFAULT_CHROMIUM
 const work = await fs.mkdtemp(path.join(os.tmpdir(), 'p2pcdn-bench-visitor-'))
 const children = []
 const median = (xs) => {
@@ -117,11 +118,7 @@ try {
   children.push(plain)
   const configFile = path.join(bigOut, 'p2pcdn-sw.json')
   const config = JSON.parse(await fs.readFile(configFile, 'utf8'))
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],
-  })
+  const browser = await launchChromium(CHROMIUM)
   /** ms to fetch `url` whole in a page of the site, under the worker when `controlled`. */
   const timeFetch = async (url, controlled) => {
     const context = await browser.newContext()

@@ -7,7 +7,7 @@
  *
  * @packageDocumentation
  */
-export { CHROMIUM_ARGS, DEFAULT_CHROMIUM } from './browser.js'
+export { CHROMIUM_ARGS, DEFAULT_CHROMIUM, launchChromium } from './browser.js'
 export {
   type Classified,
   canonicalCid,

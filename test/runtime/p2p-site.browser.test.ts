@@ -9,18 +9,19 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CAR_UPLOAD_PATH, type RunningHost } from '../../src/host/index.js'
 import { type Manifest, publish } from '../../src/index.js'
 import type { ServiceWorkerStats } from '../../src/runtime/sw/stats.js'
+import { DEFAULT_CHROMIUM, launchChromium } from '../../src/speedtest/browser.js'
 import { startFaultProxy } from '../helpers/fault-proxy.js'
 import { tempDirs } from '../helpers/fs.js'
 import { startTestHost } from '../helpers/host.js'
 import { solidPng } from './media-files.js'
 import { startOrigin, type TestServer } from './servers.js'
 
-const CHROMIUM = '/usr/bin/chromium'
+const CHROMIUM = DEFAULT_CHROMIUM
 const temp = tempDirs()
 const closers: Array<() => Promise<void>> = []
 let browser: Browser
@@ -133,11 +134,7 @@ describe.skipIf(!existsSync(CHROMIUM))('a published site with the service worker
     origin = await startOrigin(out, () => ({}))
     closers.push(origin.close)
     await writeSite([30, 90, 200])
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--no-first-run'],
-    })
+    browser = await launchChromium(CHROMIUM)
   })
   afterAll(async () => {
     await browser?.close()
