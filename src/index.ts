@@ -12,6 +12,8 @@ export {
   MANIFEST_SCHEMA_VERSION,
   PROFILES,
   type ProfileName,
+  RUNTIME_DATA_FILE,
+  RUNTIME_FILE,
 } from './constants.js'
 export { type ErrorCode, P2pcdnError } from './errors.js'
 export { HostError, hostRequest, type RetryPolicy } from './hosts/http.js'
@@ -49,8 +51,10 @@ export { type IpfsLinkFormat, type IpfsLinkOptions, ipfsLink, parseIpfsLink } fr
 export type { PublishedAsset, RewriteContext } from './rewrite/plan-reference.js'
 export { type ResolvedReference, resolveReference } from './rewrite/resolve-reference.js'
 export { type RewriteHtmlOptions, type RewriteHtmlResult, rewriteHtml } from './rewrite/rewrite-html.js'
+export { type RewriteScriptResult, rewriteScript } from './rewrite/rewrite-script.js'
 export { type RewriteSiteResult, rewriteSite } from './rewrite/rewrite-site.js'
 export { type RewriteStylesheetResult, rewriteStylesheet } from './rewrite/rewrite-stylesheet.js'
+export { type ScriptReference, type ScriptScan, scanScript } from './rewrite/script-references.js'
 export type { Edit, ElementInfo, Reference, ReferenceContext } from './rewrite/types.js'
 export { type ScannedAsset, type ScanResult, scanSite } from './scan/scan-site.js'
 export type { Warning } from './warnings.js'

@@ -41,6 +41,8 @@ export type Plan =
       warning?: Warning
       /** Set when the reference already is an IPFS link (a page published before): its CID. */
       linked?: string
+      /** The site file it names, when it is one that `context.skip` keeps on the origin. */
+      path?: string
     }
 
 /** `?filename=x` plus the reference's own query and fragment: `?filename=x&v=2#top`. */
@@ -61,7 +63,11 @@ function withSuffix(link: string, suffix: string): string {
  * publish changes nothing); left alone with a warning naming the page and line
  * when it names a site file that does not exist.
  */
-export function planReference(reference: Reference, context: RewriteContext, baseHref?: string): Plan {
+export function planReference(
+  reference: Pick<Reference, 'url' | 'line'>,
+  context: RewriteContext,
+  baseHref?: string,
+): Plan {
   const existing = parseIpfsLink(reference.url)
   if (existing !== undefined) return { action: 'keep', linked: existing.cid }
   const resolved = resolveReference(reference.url, {
@@ -71,7 +77,7 @@ export function planReference(reference: Reference, context: RewriteContext, bas
   })
   if (resolved.kind !== 'asset' || OWN_OUTPUT_FILES.includes(resolved.path)) return { action: 'keep' }
   const path = matchAsset(resolved, (p) => context.assets.has(p) || context.skip?.has(p) === true)
-  if (path !== undefined && context.skip?.has(path)) return { action: 'keep' }
+  if (path !== undefined && context.skip?.has(path)) return { action: 'keep', path }
   const asset = path === undefined ? undefined : context.assets.get(path)
   if (path === undefined || asset === undefined) {
     return {

@@ -24,6 +24,12 @@ export interface RewriteHtmlOptions {
    * Returning `undefined` adds nothing.
    */
   runtimeScript?: (baseHref: string | undefined) => string | undefined
+  /**
+   * Site paths of scripts that hold IPFS links: a page that references one
+   * (rewritten or not) gets the fallback runtime too, so that their images
+   * fall back to the origin.
+   */
+  runtimeFor?: ReadonlySet<string>
 }
 
 export interface RewriteHtmlResult {
@@ -94,8 +100,11 @@ export function rewriteHtml(
   // References of one attribute, to write its fallback once: key = insertAt + attribute.
   const byAttribute = new Map<string, { refs: HtmlReference[]; insertAt: number; name: string }>()
 
+  // The page loads a script whose IPFS links need the runtime's fallback.
+  let scriptNeedsRuntime = false
   for (const reference of found.references) {
     const plan = planReference(reference, context, baseHref)
+    if (plan.path !== undefined && options.runtimeFor?.has(plan.path)) scriptNeedsRuntime = true
     if (plan.action === 'keep') {
       if (plan.warning) warnings.push(plan.warning)
       if (plan.linked && reference.context.type === 'css') linkedCss.push(plan.linked)
@@ -159,7 +168,8 @@ export function rewriteHtml(
     })
   }
   const present = hasRuntime(found.references)
-  const runtime = rewritten.length > 0 && !present ? options.runtimeScript?.(baseHref) : undefined
+  const runtime =
+    (rewritten.length > 0 || scriptNeedsRuntime) && !present ? options.runtimeScript?.(baseHref) : undefined
   if (runtime !== undefined) {
     const at = found.headTagEnd ?? found.htmlTagEnd ?? afterDoctype(html)
     edits.push({ start: at, end: at, text: `<script src="${escapeAttribute(runtime, '"')}"></script>` })

@@ -15,7 +15,9 @@ import { type IpfsLinkOptions, parseIpfsLink } from './ipfs-link.js'
 import type { PublishedAsset, RewriteContext } from './plan-reference.js'
 import { resolveReference } from './resolve-reference.js'
 import { rewriteHtml } from './rewrite-html.js'
+import { rewriteScript } from './rewrite-script.js'
 import { type RewrittenReference, rewriteStylesheet, stylesheetImports } from './rewrite-stylesheet.js'
+import { shiftSourceMap } from './shift-source-map.js'
 import { decodeDocument } from './text-codec.js'
 
 export interface RewriteSiteOptions {
@@ -47,6 +49,7 @@ export interface RewriteSiteResult {
 
 const isHtml = (p: string) => /\.html?$/i.test(p)
 const isCss = (p: string) => /\.css$/i.test(p)
+const isScript = (p: string) => /\.[cm]?js$/i.test(p)
 
 /** A built browser script (`p2pcdn-fallback.js`, `p2pcdn-sw.js`): next to the compiled library, or in `dist/` when running from source. */
 function runtimeSource(name = RUNTIME_FILE): string {
@@ -83,12 +86,19 @@ export async function rewriteSite(options: RewriteSiteOptions): Promise<RewriteS
   const originalCid = new Map(options.assets.map((a) => [a.path, a.cid.toString()]))
   const changed: RewriteSiteResult['changed'] = new Map()
   const warnings: Warning[] = []
-  const cssReferenced = new Map<string, string>()
-  // CSS links already on IPFS (a site published before), mapped back to their files below.
-  const linkedCss: string[] = []
+  /** Site path by CID of every IPFS link no element attribute carries a fallback for (CSS, scripts). */
+  const runtimeAssets = new Map<string, string>()
+  // Links already on IPFS in CSS and scripts (a site published before), mapped back to their files below.
+  const linkedAssets: string[] = []
   let pagesWithRuntime = 0
   let references = 0
 
+  /** A script's source map, if it is a published file of the site. */
+  const sourceMapOf = async (script: string, url: string | undefined): Promise<string | undefined> => {
+    if (url === undefined) return undefined
+    const resolved = resolveReference(url, { documentPath: script, origins: options.origins })
+    return resolved.kind === 'asset' && published.has(resolved.path) ? resolved.path : undefined
+  }
   const context = (documentPath: string, skip?: ReadonlySet<string>): RewriteContext => ({
     documentPath,
     origins: options.origins,
@@ -100,7 +110,7 @@ export async function rewriteSite(options: RewriteSiteOptions): Promise<RewriteS
     references += rewritten.length
     for (const r of rewritten) {
       const cid = parseIpfsLink(r.url)?.cid
-      if (r.css && cid !== undefined) cssReferenced.set(cid, r.path)
+      if (r.css && cid !== undefined) runtimeAssets.set(cid, r.path)
     }
   }
   const commit = async (paths: string[]) => {
@@ -120,6 +130,51 @@ export async function rewriteSite(options: RewriteSiteOptions): Promise<RewriteS
       })
     }
     return decoded
+  }
+
+  // Scripts first: they name only images, audio and video, whose CIDs the rewrite never changes;
+  // pages need the scripts' new CIDs, and which of them must stay on the origin.
+  const scriptsOnOrigin = new Set<string>()
+  const scriptsWithLinks = new Set<string>()
+  for (const p of options.assets.map((a) => a.path).filter(isScript)) {
+    signal?.throwIfAborted()
+    const decoded = await read(p, 'css')
+    if (decoded === undefined) {
+      scriptsOnOrigin.add(p)
+      continue
+    }
+    const result = rewriteScript(decoded.text, context(p))
+    warnings.push(...result.warnings)
+    if (!result.portable) scriptsOnOrigin.add(p)
+    references += result.rewritten.length
+    for (const r of result.rewritten) {
+      const cid = parseIpfsLink(r.url)?.cid
+      if (cid !== undefined) runtimeAssets.set(cid, r.path)
+    }
+    linkedAssets.push(...result.linked)
+    if (result.rewritten.length > 0 || result.linked.length > 0) scriptsWithLinks.add(p)
+    if (result.code === decoded.text) continue
+    await replaceFile(path.join(outDir, p), decoded.encode(result.code))
+    const files = [p]
+    const map = await sourceMapOf(p, result.sourceMappingUrl)
+    if (map !== undefined) {
+      const shifted = shiftSourceMap(
+        await fs.readFile(path.join(outDir, map), 'utf8'),
+        decoded.text,
+        result.edits,
+      )
+      if (shifted === undefined) {
+        warnings.push({
+          code: 'W_SOURCE_MAP',
+          message: `is the source map of ${p}, whose asset URLs were rewritten, but it is not a plain version 3 source map, so it was left as it is and its columns after the rewritten strings are off.`,
+          path: map,
+        })
+      } else {
+        await replaceFile(path.join(outDir, map), shifted)
+        files.push(map)
+      }
+    }
+    await commit(files)
   }
 
   // Stylesheets, each after the stylesheets it imports.
@@ -146,7 +201,7 @@ export async function rewriteSite(options: RewriteSiteOptions): Promise<RewriteS
       const result = rewriteStylesheet(decoded.text, context(p, cycle))
       warnings.push(...result.warnings)
       note(result.rewritten)
-      linkedCss.push(...result.linked)
+      linkedAssets.push(...result.linked)
       if (result.css !== decoded.text) {
         await replaceFile(path.join(outDir, p), decoded.encode(result.css))
         await commit([p])
@@ -179,8 +234,9 @@ export async function rewriteSite(options: RewriteSiteOptions): Promise<RewriteS
     const decoded = await read(p, 'html')
     if (decoded === undefined) continue
     let baseOutside = false
-    const result = rewriteHtml(decoded.text, context(p), {
+    const result = rewriteHtml(decoded.text, context(p, scriptsOnOrigin), {
       subresourceIntegrity: options.subresourceIntegrity,
+      runtimeFor: scriptsWithLinks,
       runtimeScript: (baseHref) => {
         const src = runtimeSrc(p, baseHref)
         baseOutside = src === undefined
@@ -197,7 +253,7 @@ export async function rewriteSite(options: RewriteSiteOptions): Promise<RewriteS
     }
     warnings.push(...result.warnings)
     note(result.rewritten)
-    linkedCss.push(...result.linkedCss)
+    linkedAssets.push(...result.linkedCss)
     if (result.runtime) pagesWithRuntime++
     if (result.html !== decoded.text) {
       await replaceFile(path.join(outDir, p), decoded.encode(result.html))
@@ -207,9 +263,9 @@ export async function rewriteSite(options: RewriteSiteOptions): Promise<RewriteS
   await commit(pages)
 
   const byCid = new Map([...published].map(([p, a]) => [a.cid, p]))
-  for (const cid of linkedCss) {
+  for (const cid of linkedAssets) {
     const p = byCid.get(cid)
-    if (p !== undefined) cssReferenced.set(cid, p)
+    if (p !== undefined) runtimeAssets.set(cid, p)
   }
   const runtime = pagesWithRuntime > 0 || references > 0
   if (runtime) {
@@ -221,7 +277,7 @@ export async function rewriteSite(options: RewriteSiteOptions): Promise<RewriteS
     const data = {
       version: 1,
       timeout: options.fallbackTimeout,
-      assets: Object.fromEntries([...cssReferenced].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+      assets: Object.fromEntries([...runtimeAssets].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       ...(options.serviceWorker ? { serviceWorker: SERVICE_WORKER_FILE } : {}),
     }
     await fs.writeFile(path.join(outDir, RUNTIME_DATA_FILE), `${JSON.stringify(data, null, 2)}\n`)

@@ -28,7 +28,7 @@
 interface FallbackConfig {
   /** Milliseconds before a gateway request counts as failed. */
   timeout?: number
-  /** Site path of every asset referenced from CSS, by the CID written in its links. */
+  /** Site path of every asset referenced from CSS or a script, by the CID written in its links. */
   assets?: Record<string, string>
   /** The service worker's file beside this script, when publish shipped one. */
   serviceWorker?: string
@@ -55,8 +55,8 @@ let importing = false
 const loaded = new WeakSet<EventTarget>()
 const units = new Set<Element>()
 const probed = new Set<string>()
-/** An absolute URL as it stands in CSS or an attribute (IPFS links hold no quote, space, parenthesis or comma). */
-const URL_TOKEN = /(?:https?|ipfs):\/\/[^\s"'(),\\]+/g
+/** An absolute URL as it stands in CSS or an attribute (IPFS links hold no quote, space, parenthesis or comma); those without a known CID are left as they are. */
+const URL_TOKEN = /\w+:\/\/[^\s"'(),\\]+/g
 /** The CID of a path (`/ipfs/<cid>`), native (`ipfs://<cid>`) or subdomain (`//<cid>.ipfs.`) link. */
 const CID = /(?:\/ipfs\/|^ipfs:\/\/|\/\/(?=[^./]+\.ipfs\.))([^/?#.]+)/
 
@@ -92,6 +92,9 @@ function originUrl(link: string): string | undefined {
       link.replace(/^[^?#]*(\?filename=[^&#]*)?/, '').replace(/^&/, '?')
   )
 }
+
+/** The origin URL of an element's `src`, when it is an IPFS link to a site asset. */
+const srcOrigin = (e: Element) => originUrl(e.getAttribute('src') as string)
 
 /** CSS text with the links of a dead gateway replaced; while it is alive, its links are probed. */
 function fix(text: string): string {
@@ -156,12 +159,9 @@ function probe(link: string): void {
   if (probed.has(link)) return
   probed.add(link)
   ready
-    .then(() => {
-      // Aborted at the timeout: a pending fetch would hold the page's load event.
-      const abort = new AbortController()
-      setTimeout(() => abort.abort(), timeout)
-      return fetch(link, { method: 'HEAD', signal: abort.signal })
-    })
+    // Aborted at the timeout: a pending fetch would hold the page's load event. (A browser
+    // without AbortSignal.timeout, from before 2022, takes the gateway as down: the origin.)
+    .then(() => fetch(link, { method: 'HEAD', signal: AbortSignal.timeout(timeout) }))
     .then((r) => r.ok || down(), down)
 }
 
@@ -194,16 +194,22 @@ function state(unit: Element): boolean | undefined {
   return !(/^(input|image)$/.test(e.localName) || /stylesheet/i.test((e as HTMLLinkElement).rel)) && undefined
 }
 
-/** Puts back an element's origin attributes; how many. */
+/**
+ * Puts back an element's origin attributes; how many. An element a script
+ * made, with an IPFS link a rewritten script holds, has none: its `src` goes
+ * to the origin URL of its CID.
+ */
 function swap(e: Element): number {
   const names = attrs(e)
+  const origin = !names.length && srcOrigin(e)
+  if (origin) e.setAttribute('src', origin)
   for (const name of names) {
     const value = e.getAttribute(name) as string
     e.removeAttribute(name)
     // xlink:href comes back as SVG 2 `href`, which takes precedence over it.
-    e.setAttribute(name.slice(PREFIX.length).replace('xlink-', ''), value)
+    e.setAttribute(name.slice(12 /* PREFIX.length */).replace('xlink-', ''), value)
   }
-  return names.length
+  return names.length || +!!origin
 }
 
 /** Moves a unit and its children to the origin; how many attributes moved. */
@@ -223,7 +229,8 @@ function fail(unit: Element): number {
 }
 
 function track(e: Element): void {
-  if (!attrs(e).length || e.localName === 'meta') return
+  // An element with origin attributes, or one a script made with a rewritten script's IPFS link.
+  if (!(attrs(e).length || srcOrigin(e)) || e.localName === 'meta') return
   const unit = unitOf(e)
   if (units.has(unit)) return
   units.add(unit)
@@ -248,10 +255,10 @@ on('load', (e) => {
   if (e.localName === 'link') css()
 })
 /** Tracks an element and its descendants. */
-const scan = (node: Element) => {
+const scan = (node: Element = doc.documentElement) => {
   for (const e of [node, ...node.querySelectorAll('*')]) track(e)
 }
-scan(doc.documentElement)
+scan()
 new MutationObserver((records) => {
   for (const record of records)
     for (const node of record.addedNodes)
@@ -260,4 +267,8 @@ new MutationObserver((records) => {
         later()
       }
 }).observe(doc, { childList: true, subtree: true })
-ready.then(css)
+// Elements made before the data arrived are known by their CIDs only now.
+ready.then(() => {
+  scan()
+  css()
+})
