@@ -24,12 +24,14 @@ export function exitCodeFor(code: ErrorCode | undefined): number {
     case 'ERR_REPO':
     case 'ERR_REPO_LOCKED':
     case 'ERR_HOST_START':
+    case 'ERR_NETEM_INVALID':
       return EXIT.USAGE
     case 'ERR_INPUT_MISSING':
     case 'ERR_INPUT_NOT_DIRECTORY':
     case 'ERR_INPUT_EMPTY':
     case 'ERR_OUTPUT_INSIDE_INPUT':
     case 'ERR_FILE_UNREADABLE':
+    case 'ERR_RESULTS_INVALID':
     case 'ERR_SYMLINK_OUTSIDE_ROOT':
     case 'ERR_SYMLINK_LOOP':
       return EXIT.INPUT

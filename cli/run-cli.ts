@@ -1,7 +1,6 @@
 import { Command, CommanderError, Option } from 'commander'
-import { P2pcdnError, PROFILES } from '../src/index.js'
+import { P2pcdnError, PROFILES, packageVersion } from '../src/index.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
-import { packageVersion } from './version.js'
 
 let debug = false
 
@@ -122,6 +121,62 @@ export function createProgram(): Command {
     .action(async (p2pDir: string, flags: Record<string, unknown>) => {
       const { runSpeedtestCommand } = await import('./commands/speedtest.js')
       await runSpeedtestCommand(p2pDir, flags)
+    })
+
+  program
+    .command('report')
+    .description(
+      "Print the paper's Tables 1-5 (origin / P2P ratios per client, geometric means) from results files",
+    )
+    .argument('<results...>', 'results files, or folders of them (read recursively; a folder is a test)')
+    .option('--svg <dir>', 'also write one SVG chart per table into this folder')
+    .option('--json', 'print the tables as one JSON object on stdout instead of text')
+    .option('--all-clients', 'keep the clients the paper leaves out of its tables')
+    .action(async (inputs: string[], flags: Record<string, unknown>) => {
+      const { runReport } = await import('./commands/report.js')
+      await runReport(inputs, flags)
+    })
+
+  program
+    .command('bench')
+    .description(
+      "Time a site's files from the origin and from P2P hosts, in the paper's results format (read by `p2pcdn report`)",
+    )
+    .option('--manifest <file>', 'the p2pcdn-manifest.json of a published site (or its output folder)')
+    .option('--origin <url>', "the site's origin, with --manifest (default: the manifest's first origin)")
+    .option(
+      '--asset <[name=]path...>',
+      'site paths to fetch, with --manifest, e.g. iphone=img/iphone.jpg (default: every unchanged asset)',
+    )
+    .option(
+      '--origin-url <name=url...>',
+      'a file by its origin URL, e.g. iphone=https://www.example.com/img/iphone.jpg',
+    )
+    .option('--cid <name=cid...>', 'the CID of a file named by --origin-url (or of a P2P-only file)')
+    .option(
+      '--gateway <[name=]url...>',
+      "hosts' gateway URLs; each is a `gateway` source (results key ipfs_<name>)",
+    )
+    .option(
+      '--peer <[name=]multiaddr...>',
+      "hosts' libp2p multiaddrs for the `bitswap` source (peers with one name form one source)",
+    )
+    .option(
+      '--sources <list>',
+      'P2P sources among gateway,hosts,bitswap (default: gateway with --gateway, hosts with 2+ gateways, bitswap with --peer)',
+    )
+    .option('--p2p-only', 'no origin fetches')
+    .option('--runs <n>', 'timed samples per asset and P2P source (default: 10)')
+    .option('--origin-runs <n>', 'timed origin samples per asset (default: --runs)')
+    .option('--warmup <n>', 'untimed rounds first (default: 0)')
+    .option('--timeout <ms>', 'fail a sample that takes longer (default: 120000)')
+    .option('--client <name>', 'a name for this client in the results, e.g. client-1')
+    .option('--out <file>', 'write the results file (atomically)')
+    .option('--json', 'print the results file on stdout (the default without --out)')
+    .option('--quiet', 'no line per sample on stderr')
+    .action(async (flags: Record<string, unknown>) => {
+      const { runBenchCommand } = await import('./commands/bench.js')
+      await runBenchCommand(flags)
     })
 
   addHostCommands(program)

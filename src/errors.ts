@@ -23,6 +23,14 @@ export type ErrorCode =
   | 'ERR_HOST_REJECTED'
   | 'ERR_HOST_FAILED'
   | 'ERR_REPLICATION'
+  /** A results file (`p2pcdn report`) is not in the paper's format. */
+  | 'ERR_RESULTS_INVALID'
+  /** This machine or process cannot build emulated networks (not root, no `ip`/`tc`, no netns). */
+  | 'ERR_NETEM_UNAVAILABLE'
+  /** A network description is invalid (a rate, a name, a delay). */
+  | 'ERR_NETEM_INVALID'
+  /** A command that builds or runs an emulated network failed. */
+  | 'ERR_NETEM_SETUP'
 
 export class P2pcdnError extends Error {
   override readonly name = 'P2pcdnError'

@@ -45,6 +45,37 @@ export {
   type PushSiteResult,
   pushSite,
 } from './push/push-site.js'
+export {
+  ASSET_NAMES,
+  type ComputeTablesOptions,
+  type ComputeTablesResult,
+  type CurlAssetResult,
+  type CurlTimings,
+  chartFileName,
+  computeTables,
+  type DroppedGet,
+  type ExcludedClient,
+  formatTablesText,
+  formatTableText,
+  geometricMean,
+  type IpfsAssetResult,
+  isPaperFile,
+  PAPER_EXCLUSIONS,
+  PAPER_TABLES,
+  parseResults,
+  type ReadResultsResult,
+  type ReportRow,
+  type ReportTable,
+  type ResultsEntry,
+  type ResultsFile,
+  readResults,
+  renderTableSvg,
+  SOURCE_NAMES,
+  splitFailedGets,
+  tableTitle,
+  validateResults,
+  writeSvgCharts,
+} from './report/index.js'
 export { findCssReferences, rewriteCss } from './rewrite/css-references.js'
 export { findHtmlReferences, type HtmlReference, type HtmlReferences } from './rewrite/html-references.js'
 export { type IpfsLinkFormat, type IpfsLinkOptions, ipfsLink, parseIpfsLink } from './rewrite/ipfs-link.js'
@@ -57,4 +88,5 @@ export { type RewriteStylesheetResult, rewriteStylesheet } from './rewrite/rewri
 export { type ScriptReference, type ScriptScan, scanScript } from './rewrite/script-references.js'
 export type { Edit, ElementInfo, Reference, ReferenceContext } from './rewrite/types.js'
 export { type ScannedAsset, type ScanResult, scanSite } from './scan/scan-site.js'
+export { packageVersion } from './version.js'
 export type { Warning } from './warnings.js'

@@ -2,8 +2,11 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-/** This package's version, read from its package.json (found from this file, built or not). */
+let cached: string | undefined
+
+/** This package's version, from the nearest p2pcdn package.json above this file (built or not): the CLI's `--version`, results files' `VERSION`. */
 export function packageVersion(): string {
+  if (cached) return cached
   let dir = path.dirname(fileURLToPath(import.meta.url))
   for (;;) {
     try {
@@ -11,7 +14,10 @@ export function packageVersion(): string {
         name?: string
         version?: string
       }
-      if (pkg.name === 'p2pcdn' && pkg.version) return pkg.version
+      if (pkg.name === 'p2pcdn' && pkg.version) {
+        cached = pkg.version
+        return cached
+      }
     } catch {}
     const up = path.dirname(dir)
     if (up === dir) return 'unknown'

@@ -2,20 +2,27 @@
 /**
  * The plain-HTTP reference of the host bench, in its own process:
  *
- *   node bench/lib/static-server.js --dir <folder> [--listen 127.0.0.1:0]
+ *   node bench/lib/static-server.js --dir <folder> [--listen 127.0.0.1:0] [--tls-cert <pem> --tls-key <pem>]
  *
  * Serves the files of one folder (no subfolders) from disk with
  * `fs.createReadStream` and a `Content-Length`, the way a static web server
  * does without sendfile. Prints one JSON line `{ "url": "http://…" }` on
- * stdout once listening; SIGTERM stops it.
+ * stdout once listening; SIGTERM stops it. With a certificate it serves HTTPS (the paper's origin
+ * was https, and its TLS handshake is part of every origin sample).
  */
 import fs from 'node:fs'
 import http from 'node:http'
+import https from 'node:https'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 
 const { values } = parseArgs({
-  options: { dir: { type: 'string' }, listen: { type: 'string', default: '127.0.0.1:0' } },
+  options: {
+    dir: { type: 'string' },
+    listen: { type: 'string', default: '127.0.0.1:0' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+  },
 })
 if (!values.dir) {
   process.stderr.write('usage: static-server.js --dir <folder> [--listen 127.0.0.1:0]\n')
@@ -24,7 +31,8 @@ if (!values.dir) {
 const dir = path.resolve(values.dir)
 const [host, port] = values.listen.split(':')
 
-const server = http.createServer((req, res) => {
+const tls = values['tls-cert'] && values['tls-key']
+const handler = (req, res) => {
   const name = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname.slice(1))
   if (name === '' || name.includes('/') || name.startsWith('.')) {
     res.writeHead(404).end()
@@ -50,9 +58,15 @@ const server = http.createServer((req, res) => {
       .on('error', () => res.destroy())
       .pipe(res)
   })
-})
+}
+const server = tls
+  ? https.createServer(
+      { cert: fs.readFileSync(values['tls-cert']), key: fs.readFileSync(values['tls-key']) },
+      handler,
+    )
+  : http.createServer(handler)
 server.listen(Number(port), host, () => {
   const { address, port: bound } = server.address()
-  process.stdout.write(`${JSON.stringify({ url: `http://${address}:${bound}` })}\n`)
+  process.stdout.write(`${JSON.stringify({ url: `${tls ? 'https' : 'http'}://${address}:${bound}` })}\n`)
 })
 process.on('SIGTERM', () => server.close(() => process.exit(0)))

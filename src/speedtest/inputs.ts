@@ -5,8 +5,9 @@
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { DEFAULT_OUT_SUFFIX, MANIFEST_FILE } from '../constants.js'
+import { DEFAULT_OUT_SUFFIX } from '../constants.js'
 import { P2pcdnError } from '../errors.js'
+import { readManifest } from '../manifest/read-manifest.js'
 import type { Manifest } from '../manifest/write-manifest.js'
 
 /** The page both variants are loaded at when none is given. */
@@ -55,41 +56,6 @@ async function checkFolder(dir: string, what: string, fix: string): Promise<void
   }
   if (!stat.isDirectory())
     throw new P2pcdnError('ERR_INPUT_NOT_DIRECTORY', `The ${what} ${dir} is a file, not a folder. ${fix}`)
-}
-
-async function readManifest(p2pDir: string): Promise<Manifest> {
-  const file = path.join(p2pDir, MANIFEST_FILE)
-  let text: string
-  try {
-    text = await fs.readFile(file, 'utf8')
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new P2pcdnError(
-        'ERR_INPUT_MISSING',
-        `${p2pDir} has no ${MANIFEST_FILE}, so it is not a folder that \`p2pcdn publish\` wrote. Publish the site first (p2pcdn publish <site> --gateway <url>) and pass its output folder.`,
-      )
-    throw new P2pcdnError(
-      'ERR_FILE_UNREADABLE',
-      `Cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? String(cause)}.`,
-      { cause },
-    )
-  }
-  let manifest: Manifest
-  try {
-    manifest = JSON.parse(text) as Manifest
-  } catch (cause) {
-    throw new P2pcdnError(
-      'ERR_FILE_UNREADABLE',
-      `${file} is not valid JSON (${(cause as Error).message}). Publish the site again to rewrite it.`,
-      { cause },
-    )
-  }
-  if (manifest === null || typeof manifest !== 'object' || !Array.isArray(manifest.assets))
-    throw new P2pcdnError(
-      'ERR_FILE_UNREADABLE',
-      `${file} has no \`assets\` list, so it is not a p2pcdn manifest. Publish the site again to rewrite it.`,
-    )
-  return manifest
 }
 
 /** `page` as a `/`-separated path inside the site, or an error when it leaves it. */

@@ -9,8 +9,12 @@ export interface Faults {
   retryAfter?: string
   /** Delay every request by this long. */
   delayMs?: number
-  /** Flip a byte in the body of every successful `/ipfs/` answer (a host serving tampered content). */
-  tamper?: boolean
+  /**
+   * Flip a byte in the body of every successful `/ipfs/` answer (a host serving tampered content):
+   * the first byte (`true`), or one near the end (`'inside'`: inside a block's data, so a CAR
+   * still parses but its last block no longer matches its CID).
+   */
+  tamper?: boolean | 'inside'
 }
 
 /**
@@ -47,9 +51,25 @@ export async function startFaultProxy(target: string, faults: Faults) {
         path: req.url,
         headers: req.headers,
       },
-      (up) => {
+      async (up) => {
+        const tampering = faults.tamper && up.statusCode === 200 && req.url?.startsWith('/ipfs/')
+        if (tampering && faults.tamper === 'inside') {
+          const chunks: Buffer[] = []
+          for await (const chunk of up) chunks.push(chunk as Buffer)
+          const body = Buffer.concat(chunks)
+          if (body.length > 0) {
+            const at = Math.max(0, body.length - 7)
+            body[at] = (body[at] ?? 0) ^ 0xff
+            state.injected++
+          }
+          const headers = { ...up.headers, 'content-length': String(body.length) }
+          delete headers['transfer-encoding']
+          res.writeHead(up.statusCode ?? 502, headers)
+          res.end(body)
+          return
+        }
         res.writeHead(up.statusCode ?? 502, up.headers)
-        if (!faults.tamper || up.statusCode !== 200 || !req.url?.startsWith('/ipfs/')) {
+        if (!tampering) {
           up.pipe(res)
           return
         }
