@@ -30,7 +30,7 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { loadNetem, runPaperExperiment } from './lib/paper-experiment.js'
+import { loadNetem, runPaperExperiment, writeJsonAtomic } from './lib/paper-experiment.js'
 import { REPO } from './lib/runners.js'
 
 const { values: flags } = parseArgs({
@@ -85,12 +85,6 @@ function machineInfo() {
 function bytes(size, seed) {
   const key = Buffer.alloc(16, seed)
   return createCipheriv('aes-128-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(size))
-}
-
-async function writeJsonAtomic(file, value) {
-  await fs.mkdir(path.dirname(file), { recursive: true })
-  await fs.writeFile(`${file}.tmp`, `${JSON.stringify(value, null, 2)}\n`)
-  await fs.rename(`${file}.tmp`, file)
 }
 
 const netem = await loadNetem()

@@ -115,6 +115,13 @@ fetch('https://127.0.0.1:' + port + '/p2pcdn/v1/car?name=paper', {
   .catch((e) => { console.error(e.message); process.exit(1) })
 `
 
+/** Writes `value` as JSON through a temporary name, so a reader never sees half a file. */
+export async function writeJsonAtomic(file, value) {
+  await fs.mkdir(path.dirname(file), { recursive: true })
+  await fs.writeFile(`${file}.tmp`, `${JSON.stringify(value, null, 2)}\n`)
+  await fs.rename(`${file}.tmp`, file)
+}
+
 /** Merges results files of one client (e.g. one per asset) into one. */
 export function mergeResults(files) {
   const merged = { VERSION: files[0]?.VERSION, curl: {} }
@@ -289,9 +296,7 @@ export async function runPaperExperiment(options) {
         hosts: hosts.map((h) => ({ name: h.name, link: h.node.link })),
       }
       const file = path.join(resultsDir, experiment.id, `${client.results}.json`)
-      const tmp = `${file}.tmp`
-      await fs.writeFile(tmp, `${JSON.stringify(merged, null, 2)}\n`)
-      await fs.rename(tmp, file)
+      await writeJsonAtomic(file, merged)
       files.push(file)
     }
     return { files, hosts: hosts.map((h) => ({ name: h.name, peerId: h.peerId })) }

@@ -61,12 +61,16 @@ const READ_TIMINGS = `(() => {
 const LOADED = `(() => { const n = performance.getEntriesByType('navigation')[0]; return !!n && n.loadEventEnd > 0 })()`
 
 /**
- * Launches headless Chromium from `executablePath`.
+ * Launches headless Chromium from `executablePath`, with {@link CHROMIUM_ARGS} and `extraArgs`
+ * (e.g. `--autoplay-policy=no-user-gesture-required` for pages that play media).
  *
  * @throws P2pcdnError `ERR_CONFIG_INVALID` naming `--chromium` when it is missing or does not start,
  *   or when playwright-core is not installed
  */
-export async function launchChromium(executablePath: string): Promise<Browser> {
+export async function launchChromium(
+  executablePath: string,
+  extraArgs: readonly string[] = [],
+): Promise<Browser> {
   if (!existsSync(executablePath))
     throw new P2pcdnError(
       'ERR_CONFIG_INVALID',
@@ -83,7 +87,11 @@ export async function launchChromium(executablePath: string): Promise<Browser> {
     )
   }
   try {
-    return await playwright.chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS })
+    return await playwright.chromium.launch({
+      executablePath,
+      headless: true,
+      args: [...CHROMIUM_ARGS, ...extraArgs],
+    })
   } catch (cause) {
     throw new P2pcdnError(
       'ERR_CONFIG_INVALID',

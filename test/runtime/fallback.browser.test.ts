@@ -8,8 +8,9 @@ import { existsSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { type Browser, type BrowserContext, chromium } from 'playwright-core'
+import type { Browser, BrowserContext } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { launchChromium } from '../../src/speedtest/index.js'
 import { tempDirs } from '../helpers/fs.js'
 import { type BuiltSite, buildSite, FONT_FAMILY, RUNTIME_FILE } from './build-site.js'
 import { loaded, type PageReport, rendered, waitFor } from './page-report.js'
@@ -72,19 +73,13 @@ beforeAll(async () => {
   site = await buildSite(dir, { gateway: gateway.url, origin: origin.url, timeout: TIMEOUT })
   for (const [sitePath, asset] of site.assets)
     gateway.files.set(asset.cid, { bytes: await fs.readFile(path.join(dir, sitePath)), name: sitePath })
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-gpu',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  })
+  browser = await launchChromium(CHROMIUM, [
+    '--disable-gpu',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--autoplay-policy=no-user-gesture-required',
+  ])
 })
 
 afterAll(async () => {

@@ -248,15 +248,8 @@ export function boxFont(family: string): Buffer {
   return font
 }
 
-/** A quarter second of a 440 Hz tone: 8 kHz, 8-bit mono PCM WAV. */
-export function toneWav(): Buffer {
-  const rate = 8000
-  const samples = Buffer.from(
-    Array.from(
-      { length: rate / 4 },
-      (_, i) => 128 + Math.round(60 * Math.sin((2 * Math.PI * 440 * i) / rate)),
-    ),
-  )
+/** 8-bit mono PCM `samples` at `rate` Hz as a WAV file. */
+export function pcmWav(samples: Buffer, rate = 8000): Buffer {
   const header = Buffer.alloc(44)
   header.write('RIFF', 0, 'latin1')
   header.writeUInt32LE(36 + samples.length, 4)
@@ -271,4 +264,16 @@ export function toneWav(): Buffer {
   header.write('data', 36, 'latin1')
   header.writeUInt32LE(samples.length, 40)
   return Buffer.concat([header, samples])
+}
+
+/** A quarter second of a 440 Hz tone: 8 kHz, 8-bit mono PCM WAV. */
+export function toneWav(): Buffer {
+  const rate = 8000
+  const samples = Buffer.from(
+    Array.from(
+      { length: rate / 4 },
+      (_, i) => 128 + Math.round(60 * Math.sin((2 * Math.PI * 440 * i) / rate)),
+    ),
+  )
+  return pcmWav(samples, rate)
 }

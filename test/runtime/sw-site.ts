@@ -22,7 +22,7 @@ import { balanced } from 'ipfs-unixfs-importer/layout'
 import type { CID } from 'multiformats/cid'
 import type { ServiceWorkerConfig } from '../../src/runtime/sw/config.js'
 import { ROOT } from '../helpers/fs.js'
-import { solidPng } from './media-files.js'
+import { pcmWav, solidPng } from './media-files.js'
 import { readBlock } from './sw-hosts.js'
 
 export const SW_FILE = path.join(ROOT, 'dist/runtime/p2pcdn-sw.js')
@@ -66,23 +66,9 @@ function noise(length: number, seed: number, around?: number): Buffer {
   return bytes
 }
 
-/** An 8-bit mono 8 kHz WAV of `length` bytes in all. */
+/** An 8-bit mono 8 kHz WAV of `length` bytes in all (noise around silence). */
 function noiseWav(length: number): Buffer {
-  const samples = noise(length - 44, 7, 128)
-  const header = Buffer.alloc(44)
-  header.write('RIFF', 0, 'latin1')
-  header.writeUInt32LE(36 + samples.length, 4)
-  header.write('WAVEfmt ', 8, 'latin1')
-  header.writeUInt32LE(16, 16)
-  header.writeUInt16LE(1, 20) // PCM
-  header.writeUInt16LE(1, 22) // mono
-  header.writeUInt32LE(8000, 24)
-  header.writeUInt32LE(8000, 28) // bytes per second
-  header.writeUInt16LE(1, 32) // block align
-  header.writeUInt16LE(8, 34) // bits per sample
-  header.write('data', 36, 'latin1')
-  header.writeUInt32LE(samples.length, 40)
-  return Buffer.concat([header, samples])
+  return pcmWav(noise(length - 44, 7, 128))
 }
 
 /** Every block of a DAG, root first, and its leaves in order. */

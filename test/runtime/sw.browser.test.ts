@@ -5,9 +5,10 @@
  * own fresh registration and caches.
  */
 import { existsSync } from 'node:fs'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { ServiceWorkerStats } from '../../src/runtime/sw/stats.js'
+import { launchChromium } from '../../src/speedtest/index.js'
 import { tempDirs } from '../helpers/fs.js'
 import { startOrigin, type TestServer } from './servers.js'
 import { startHost, type TestHost } from './sw-hosts.js'
@@ -29,18 +30,12 @@ beforeAll(async () => {
   site = await buildSwSite(await temp.make('sw'))
   origin = await startOrigin(site.dir, () => ({}))
   hosts = await Promise.all([1, 2, 3].map(() => startHost(site.blockstore)))
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-gpu',
-      '--disable-component-update',
-      '--no-first-run',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
-  })
+  browser = await launchChromium(CHROMIUM, [
+    '--disable-gpu',
+    '--disable-component-update',
+    '--no-first-run',
+    '--autoplay-policy=no-user-gesture-required',
+  ])
 })
 
 afterAll(async () => {

@@ -16,6 +16,7 @@ import { type ManifestAsset, P2pcdnError, publish } from '../../src/index.js'
 import {
   canonicalCid,
   classifyResource,
+  launchChromium,
   linkedCids,
   runSpeedtest,
   type SpeedtestResult,
@@ -306,13 +307,8 @@ describe.skipIf(!hasChromium)('in Chromium', () => {
   })
 
   it('the interactive page: both frames load, and Run fills in the times and the ratio', async () => {
-    const { chromium } = await import('playwright-core')
     const server = await startSpeedtestServer({ p2pDir: p2p, runs: 1 })
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking'],
-    })
+    const browser = await launchChromium(CHROMIUM)
     try {
       const tab = await browser.newPage()
       await tab.goto(`${server.url}/`, { waitUntil: 'load' })
