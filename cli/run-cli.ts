@@ -28,7 +28,6 @@ export function createProgram(): Command {
     .description('Deliver a website through a peer-to-peer CDN on IPFS.')
     .version(packageVersion(), '-v, --version')
     .option('--debug', 'print stack traces on errors')
-    .showHelpAfterError()
     .exitOverride()
     .hook('preAction', (cmd) => {
       debug = cmd.opts().debug === true
@@ -181,8 +180,32 @@ export function createProgram(): Command {
 
   addHostCommands(program)
   addHostsCommands(program)
+  pointToHelpAfterErrors(program)
 
   return program
+}
+
+/**
+ * A usage error (an unknown or mistyped flag, a bad choice) prints commander's one-line error and
+ * where the help is, not the whole help text.
+ */
+function pointToHelpAfterErrors(command: Command, names: string[] = []): void {
+  const path = ['p2pcdn', ...names].join(' ')
+  command.showHelpAfterError(`See '${path} --help'.`)
+  for (const sub of command.commands) pointToHelpAfterErrors(sub, [...names, sub.name()])
+}
+
+/** `p2pcdn host --help` shows the options of `host run`, the default subcommand, after the subcommands. */
+function describeDefaultSubcommand(parent: Command, run: Command): void {
+  parent.addHelpText('after', () => {
+    const help = run.createHelp()
+    const options = help.visibleOptions(run)
+    const width = Math.max(...options.map((o) => help.optionTerm(o).length))
+    const lines = options.map(
+      (o) => `  ${help.optionTerm(o).padEnd(width)}  ${help.optionDescription(o)}`,
+    )
+    return `\n\`p2pcdn ${parent.name()}\` is \`p2pcdn ${parent.name()} ${run.name()}\`; its options:\n${lines.join('\n')}`
+  })
 }
 
 /** `p2pcdn host` and its subcommands. */
@@ -192,7 +215,7 @@ function addHostCommands(program: Command): void {
   const host = program
     .command('host')
     .description('Run a host node: pins sites, serves them over IPFS and HTTP, finds the other hosts')
-  host
+  const run = host
     .command('run', { isDefault: true })
     .description('Run the host in the foreground (the default subcommand)')
     .addOption(repoOption())
@@ -221,6 +244,7 @@ function addHostCommands(program: Command): void {
       const { runHost } = await import('./commands/host.js')
       await runHost(flags)
     })
+  describeDefaultSubcommand(host, run)
   const token = host
     .command('token')
     .description('Manage bearer tokens for the Pinning Service API and CAR upload')

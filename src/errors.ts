@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'ERR_HOST_REJECTED'
   | 'ERR_HOST_FAILED'
   | 'ERR_REPLICATION'
+  /** A host's pin of this site's default name was made by another site (set `siteName`). */
+  | 'ERR_SITE_NAME_TAKEN'
   /** A results file (`p2pcdn report`) is not in the paper's format. */
   | 'ERR_RESULTS_INVALID'
   /** This machine or process cannot build emulated networks (not root, no `ip`/`tc`, no netns). */
@@ -72,6 +74,11 @@ export const errors = {
     new P2pcdnError(
       'ERR_INPUT_MISSING',
       `The input folder ${dir} does not exist. Pass the folder your site build writes to, e.g. ./dist.`,
+    ),
+  pathMissing: (target: string) =>
+    new P2pcdnError(
+      'ERR_INPUT_MISSING',
+      `${target} does not exist. Pass an existing file or folder, e.g. \`p2pcdn cid ./dist\` or \`p2pcdn cid logo.png\`.`,
     ),
   inputNotDirectory: (dir: string) =>
     new P2pcdnError(

@@ -1,9 +1,10 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { CONFIG_FILES } from '../constants.js'
 import { errors, P2pcdnError } from '../errors.js'
 import { OPTION_KEYS, type P2pcdnOptions, resolveOptions } from '../options.js'
+import { parseJsonFile } from './parse-json.js'
 
 export interface LoadedConfig {
   /** The options the file exports, with `cwd` set to the file's folder. */
@@ -19,15 +20,35 @@ export interface LoadConfigOptions {
   file?: string
 }
 
+/**
+ * This package's own entry point: a config file's `import { defineConfig } from 'p2pcdn'` resolves
+ * to the p2pcdn that is running, also when the project does not have it installed (`npx p2pcdn`).
+ */
+const OWN_ENTRY = fileURLToPath(
+  new URL(`../index${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+)
+
+/** `import … from 'p2pcdn'` in a config file of a project that does not have p2pcdn installed. */
+const missingSelf = (error: unknown) =>
+  (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
+  /Cannot find (package|module) 'p2pcdn'/.test((error as Error).message)
+
+async function importWithJiti(file: string): Promise<unknown> {
+  const { createJiti } = await import('jiti')
+  const jiti = createJiti(import.meta.url, { moduleCache: false, alias: { p2pcdn: OWN_ENTRY } })
+  return jiti.import(file, { default: true })
+}
+
 async function importModule(file: string): Promise<unknown> {
-  if (file.endsWith('.json')) return JSON.parse(await fs.readFile(file, 'utf8'))
-  if (file.endsWith('.ts') || file.endsWith('.mts') || file.endsWith('.cts')) {
-    const { createJiti } = await import('jiti')
-    const jiti = createJiti(import.meta.url, { moduleCache: false })
-    return jiti.import(file, { default: true })
+  if (file.endsWith('.json')) return parseJsonFile(await fs.readFile(file, 'utf8'), file)
+  if (/\.[mc]?ts$/.test(file)) return importWithJiti(file)
+  try {
+    const mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
+    return mod.default ?? mod
+  } catch (error) {
+    if (!missingSelf(error)) throw error
+    return importWithJiti(file)
   }
-  const mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
-  return mod.default ?? mod
 }
 
 /**

@@ -50,7 +50,7 @@ export async function cidOfPath(target: string, options: CidOfPathOptions = {}):
   try {
     await fs.lstat(target)
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') throw errors.inputMissing(target)
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') throw errors.pathMissing(target)
     throw errors.unreadable(target, cause)
   }
   let last: CID | undefined
@@ -67,6 +67,6 @@ export async function cidOfPath(target: string, options: CidOfPathOptions = {}):
     if (err.code === 'EACCES' || err.code === 'EPERM') throw errors.unreadable(err.path ?? target, cause)
     throw cause
   }
-  if (last === undefined) throw errors.inputMissing(target)
+  if (last === undefined) throw errors.pathMissing(target)
   return last
 }
