@@ -153,4 +153,26 @@ export const errors = {
       `Could not start the host: ${what}: ${(cause as NodeJS.ErrnoException)?.code ?? (cause instanceof Error ? cause.message : String(cause))}.`,
       { cause },
     ),
+  /** A port the host needs cannot be listened on: `what` names the address and port, `flag` the option that moves it. */
+  listenUnavailable: (what: string, flag: '--listen' | '--http', cause: unknown) => {
+    const code = (cause as NodeJS.ErrnoException)?.code
+    const detail = (cause as Error)?.message?.split('\n')[0] ?? String(cause)
+    const problem =
+      code === 'EADDRINUSE'
+        ? 'is already in use (EADDRINUSE), perhaps by another p2pcdn host'
+        : code === 'EACCES'
+          ? 'needs privileges this process does not have (EACCES; ports below 1024 usually do)'
+          : code === 'EADDRNOTAVAIL'
+            ? 'is on an IP address this machine does not have (EADDRNOTAVAIL)'
+            : `cannot be listened on (${code ?? detail})`
+    const example =
+      flag === '--listen'
+        ? '--listen /ip4/0.0.0.0/tcp/4021 /ip4/0.0.0.0/tcp/4022/ws'
+        : '--http 127.0.0.1:4081'
+    return new P2pcdnError(
+      'ERR_HOST_START',
+      `Could not start the host: ${what} ${problem}. Pass another with ${flag}, e.g. ${example} (port 0 picks a free one).`,
+      { cause },
+    )
+  },
 }

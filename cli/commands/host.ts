@@ -93,6 +93,8 @@ export async function runHost(flags: HostRunFlags): Promise<void> {
     `  session          ${info.session === false ? 'off' : (info.session ?? 'the paper’s (no name)')}`,
     'Ctrl-C stops it.',
   ]
+  // A default port that was taken (a second host on this machine) was swapped for a free one: say so.
+  for (const warning of host.warnings) process.stderr.write(`p2pcdn host: ${warning.message}\n`)
   process.stderr.write(`${lines.join('\n')}\n`)
   if (flags.json) process.stdout.write(`${JSON.stringify(info)}\n`)
   // A library bug that leaves a promise rejection unhandled must not take a long-running host down

@@ -6,11 +6,20 @@ import type { AddressInfo } from 'node:net'
 import type { CID } from 'multiformats/cid'
 import { type SessionDiscovery, startSessionDiscovery } from '../discovery/session.js'
 import { errors } from '../errors.js'
+import { packageVersion } from '../version.js'
+import type { Warning } from '../warnings.js'
 import { importCar } from './car-upload.js'
 import { createGateway } from './http/gateway.js'
 import { HostMetrics } from './http/metrics.js'
 import { createRouter } from './http/router.js'
-import { createHostNode, type DhtMode, type HostHelia, type ServiceFactories } from './node.js'
+import { checkHttpPort, listenFailure, planListen } from './listen-ports.js'
+import {
+  createHostNode,
+  DEFAULT_LISTEN,
+  type DhtMode,
+  type HostHelia,
+  type ServiceFactories,
+} from './node.js'
 import { PinRequests } from './pin-requests.js'
 import { isPinnedBlock } from './pinned.js'
 import { defaultRepoPath, type HostRepo, openRepo, writeApiFile } from './repo.js'
@@ -22,9 +31,13 @@ export const DEFAULT_HTTP = '127.0.0.1:4080'
 export interface HostOptions {
   /** The repo folder. @default defaultRepoPath() */
   repo?: string
-  /** `host:port` of the HTTP port; port 0 picks a free one. @default '127.0.0.1:4080' */
+  /** `host:port` of the HTTP port; port 0 picks a free one; a taken one fails the start. @default '127.0.0.1:4080' */
   http?: string
-  /** libp2p listen multiaddrs. @default TCP 4011 and WebSockets 4012 on all interfaces */
+  /**
+   * libp2p listen multiaddrs. A port given here that is taken fails the start with an error naming
+   * it; a default port that is taken is replaced by a free one (see `RunningHost.warnings`).
+   * @default TCP 4011 and WebSockets 4012 on all interfaces
+   */
   listen?: string[]
   /** Multiaddrs to announce (and return as pin `delegates`) instead of the listen addresses. */
   announce?: string[]
@@ -48,6 +61,8 @@ export interface HostOptions {
 }
 
 export interface HostStatus {
+  /** The p2pcdn version the host runs (`hosts check` shows it). */
+  version: string
   peerId: string
   multiaddrs: string[]
   http: string
@@ -66,6 +81,8 @@ export interface RunningHost {
   readonly peerId: string
   /** The HTTP port's base URL, e.g. http://127.0.0.1:4080. */
   readonly url: string
+  /** What the host did differently from its options: a default libp2p port that was taken (`W_LISTEN_PORT_TAKEN`). */
+  readonly warnings: Warning[]
   multiaddrs(): string[]
   status(): HostStatus
   stop(): Promise<void>
@@ -121,10 +138,15 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   let pins: PinRequests | undefined
   let discovery: SessionDiscovery | undefined
   try {
+    // Ports first: a taken one is named with its flag; a taken default libp2p port is swapped.
+    await checkHttpPort(http.host, http.port, options.http ?? DEFAULT_HTTP)
+    const ports = await planListen(options.listen ?? DEFAULT_LISTEN, {
+      fallback: options.listen === undefined,
+    })
     helia = createHostNode({
       blockstore: repo.blockstore,
       datastore: repo.datastore,
-      ...(options.listen ? { listen: options.listen } : {}),
+      listen: ports.listen,
       ...(options.announce ? { announce: options.announce } : {}),
       ...(options.bootstrap ? { bootstrap: options.bootstrap } : {}),
       dht: options.dht ?? 'lan',
@@ -134,7 +156,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     try {
       await helia.start()
     } catch (err) {
-      throw errors.hostStart('libp2p could not listen on the --listen addresses', err)
+      throw listenFailure(err)
     }
     const node = helia
     const delegates = () => node.libp2p.getMultiaddrs().map(String)
@@ -184,6 +206,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       const members = sessionDiscovery?.members().map(String) ?? []
       const connected = new Set(node.libp2p.getPeers().map(String))
       return {
+        version: packageVersion(),
         peerId: node.libp2p.peerId.toString(),
         multiaddrs: delegates(),
         http: url,
@@ -227,7 +250,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     const listening = server
     await new Promise<void>((resolve, reject) => {
       listening.once('error', (err) =>
-        reject(errors.hostStart(`the HTTP port ${options.http ?? DEFAULT_HTTP}`, err)),
+        reject(errors.listenUnavailable(`the HTTP port ${options.http ?? DEFAULT_HTTP}`, '--http', err)),
       )
       listening.listen(http.port, http.host, () => resolve())
     })
@@ -243,6 +266,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       discovery: sessionDiscovery,
       peerId: node.libp2p.peerId.toString(),
       url,
+      warnings: ports.warnings,
       multiaddrs: delegates,
       status,
       stop() {

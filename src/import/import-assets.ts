@@ -71,11 +71,16 @@ interface Pending {
   read: number
 }
 
+/**
+ * Reads a large file chunk by chunk, hashing it on the way. The caller's signal is checked between
+ * chunks rather than handed to `createReadStream`: that would add one abort listener per stream to
+ * the one shared signal, and the importer reads 16 files at once, past Node's limit of 10
+ * (`MaxListenersExceededWarning`). Leaving the loop early (abort, error) destroys the stream.
+ */
 async function* streamWithHash(pending: Pending, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-  for await (const chunk of createReadStream(pending.asset.source, {
-    highWaterMark: READ_WHOLE_LIMIT,
-    signal,
-  })) {
+  signal?.throwIfAborted()
+  for await (const chunk of createReadStream(pending.asset.source, { highWaterMark: READ_WHOLE_LIMIT })) {
+    signal?.throwIfAborted()
     pending.hash?.update(chunk as Buffer)
     pending.read += (chunk as Buffer).length
     yield chunk as Buffer

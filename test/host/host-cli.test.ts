@@ -7,9 +7,10 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import { get as httpsGet, request as httpsRequest } from 'node:https'
+import { type AddressInfo, createServer } from 'node:net'
 import path from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { CAR_UPLOAD_PATH } from '../../src/host/index.js'
+import { CAR_UPLOAD_PATH, DEFAULT_LISTEN } from '../../src/host/index.js'
 import { publish } from '../../src/index.js'
 import { finished, runCli, startCli } from '../helpers/cli.js'
 import { tempDirs } from '../helpers/fs.js'
@@ -27,25 +28,25 @@ interface StartInfo {
 }
 
 /** Starts `p2pcdn host --json` on loopback and waits for its start-up line. */
-async function startHostCli(
+function startHostCli(
   repo: string,
   extra: string[] = [],
 ): Promise<{ child: ChildProcess; info: StartInfo; stderr: () => string }> {
-  const child = startCli([
-    'host',
+  return startHostWith([
     '--repo',
     repo,
-    '--http',
-    '127.0.0.1:0',
     '--listen',
     '/ip4/127.0.0.1/tcp/0',
     '/ip4/127.0.0.1/tcp/0/ws',
-    '--no-session',
-    '--dht',
-    'off',
-    '--json',
     ...extra,
   ])
+}
+
+/** Starts `p2pcdn host --json --http 127.0.0.1:0` without session discovery or DHT, with `args`, and waits for its start-up line. */
+async function startHostWith(
+  args: string[],
+): Promise<{ child: ChildProcess; info: StartInfo; stderr: () => string }> {
+  const child = startCli(['host', '--http', '127.0.0.1:0', '--no-session', '--dht', 'off', '--json', ...args])
   running.push(child)
   let stdout = ''
   let stderr = ''
@@ -409,3 +410,109 @@ function postHttps(url: string, token: string, body: Buffer, ca: Buffer): Promis
     req.end(body)
   })
 }
+
+/** A TCP server on 127.0.0.1 holding `port` (0: a free one) until closed, as another program would. */
+async function occupy(port = 0): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = createServer()
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, '127.0.0.1', () => resolve())
+  })
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
+
+/** A failure on stderr is one message: no stack trace, no libp2p advice. */
+function expectOneLineError(stderr: string): void {
+  expect(stderr).not.toContain('faultTolerance')
+  expect(stderr).not.toMatch(/^\s+at /m)
+  expect(stderr.trim().split('\n')).toHaveLength(1)
+}
+
+describe('p2pcdn host: ports already taken (issue 13, item 4)', () => {
+  it('a taken --listen port exits 2 naming the address, the port and --listen; no stack trace', async () => {
+    const repo = await dirs.make('taken-listen')
+    const blocker = await occupy()
+    try {
+      const address = `/ip4/127.0.0.1/tcp/${blocker.port}`
+      const run = await runCli([
+        'host',
+        '--repo',
+        repo,
+        '--http',
+        '127.0.0.1:0',
+        '--listen',
+        address,
+        '/ip4/127.0.0.1/tcp/0/ws',
+        '--no-session',
+        '--dht',
+        'off',
+      ])
+      expect(run.code).toBe(2)
+      expect(run.stderr).toContain(`port ${blocker.port} of the --listen address ${address}`)
+      expect(run.stderr).toContain('already in use')
+      expect(run.stderr).toContain('Pass another with --listen')
+      expectOneLineError(run.stderr)
+      // The repo is let go: a host starts on it at once.
+      await expect(fs.access(path.join(repo, 'repo.lock'))).rejects.toThrow()
+    } finally {
+      await blocker.close()
+    }
+  })
+
+  it('a taken --http port exits 2 naming it and --http; no stack trace', async () => {
+    const repo = await dirs.make('taken-http')
+    const blocker = await occupy()
+    try {
+      const run = await runCli([
+        'host',
+        '--repo',
+        repo,
+        '--http',
+        `127.0.0.1:${blocker.port}`,
+        '--listen',
+        '/ip4/127.0.0.1/tcp/0',
+        '--no-session',
+        '--dht',
+        'off',
+      ])
+      expect(run.code).toBe(2)
+      expect(run.stderr).toContain(`the HTTP port 127.0.0.1:${blocker.port} is already in use`)
+      expect(run.stderr).toContain('Pass another with --http')
+      expectOneLineError(run.stderr)
+    } finally {
+      await blocker.close()
+    }
+  })
+
+  it('with the default --listen addresses, a taken default port is swapped for a free one, and it says so', async () => {
+    // The defaults listen on all interfaces (DEFAULT_LISTEN); holding 4011 on 127.0.0.1 is enough
+    // to make 0.0.0.0:4011 EADDRINUSE. Already held by something else is as good.
+    const [tcpDefault] = DEFAULT_LISTEN
+    const port = Number(/\/tcp\/(\d+)/.exec(tcpDefault)?.[1])
+    const blocker = await occupy(port).catch(() => undefined)
+    try {
+      const repo = await dirs.make('taken-default')
+      // Listening on all interfaces is the point here; nothing is dialled (no DHT, no session, no peers).
+      const { child, info, stderr } = await startHostWith(['--repo', repo, '--dht', 'off', '--no-session'])
+      expect(stderr()).toMatch(
+        new RegExp(
+          `default libp2p port ${port} \\(${tcpDefault}\\) is taken.*listening on /ip4/0\\.0\\.0\\.0/tcp/\\d+ instead\\. Choose the ports with --listen\\.`,
+        ),
+      )
+      expect(stderr()).not.toContain('faultTolerance')
+      const tcp = info.multiaddrs.filter((a) => !a.includes('/ws'))
+      expect(tcp.length).toBeGreaterThan(0)
+      expect(tcp.every((a) => !a.includes(`/tcp/${port}/`))).toBe(true)
+      // It is a working host on its new port.
+      expect((await fetch(`${info.http}/healthz`)).status).toBe(200)
+      const exit = finished(child)
+      child.kill('SIGTERM')
+      expect((await exit).code).toBe(0)
+    } finally {
+      await blocker?.close()
+    }
+  })
+})
