@@ -165,7 +165,7 @@ try {
   const { tables } = JSON.parse(report(['--json']).stdout)
   const seed = path.join(REPO, '..', 'shared', 'seed-data', 'experiments', 'results')
   const paper = spawnSync(process.execPath, [CLI, 'report', seed, '--json'], { encoding: 'utf8' })
-  const paperTables = paper.status === 0 ? JSON.parse(paper.stdout).tables : []
+  const paperTables = paper.status === 0 ? JSON.parse(paper.stdout).paperTables : []
 
   // The issue's target: the video from three 25 Mbit/s hosts in parallel vs a 50 Mbit/s origin.
   const parallel = tables.find(
@@ -195,8 +195,7 @@ try {
     means: tables.map((t) => ({
       id: t.id,
       geometricMean: t.geometricMean,
-      paper: paperTables.find((p) => p.group === t.group && p.asset === t.asset && p.source === t.source)
-        ?.geometricMean,
+      paper: paperMean(paperTables, t)?.value,
     })),
   }
   await writeJsonAtomic(SUMMARY, summary)
@@ -218,6 +217,19 @@ try {
   process.stdout.write(`wrote ${path.relative(REPO, SUMMARY)} and ${path.relative(REPO, charts)}.md\n`)
 } finally {
   await fs.rm(work, { recursive: true, force: true })
+}
+
+/**
+ * The paper's mean for an emulated table (same test, asset and source), from `p2pcdn report --json`
+ * on the seed data: `{ value, text, table }`, or undefined where the paper prints none.
+ */
+function paperMean(paperTables, t) {
+  for (const p of paperTables) {
+    if (p.asset !== t.asset || !p.rows.some((r) => r.group === t.group)) continue
+    const mean = p.means?.find((m) => m.source === t.source)
+    if (mean) return { value: mean.value, text: mean.text, table: p.table }
+  }
+  return undefined
 }
 
 /** docs/paper-emulation.md: the setup, the tables beside the paper's, the target. */
@@ -257,12 +269,8 @@ async function docsPage({ netem, experiments, tables, paperTables, text, summary
     '| test | asset | source | clients | emulated mean | the paper’s |',
     '| --- | --- | --- | --- | --- | --- |',
     ...tables.map((t) => {
-      const p = paperTables.find((x) => x.group === t.group && x.asset === t.asset && x.source === t.source)
-      const label = p?.paper?.table
-        ? `${p.geometricMean.toFixed(2)} (Table ${p.paper.table})`
-        : p
-          ? p.geometricMean.toFixed(2)
-          : '—'
+      const p = paperMean(paperTables, t)
+      const label = p ? `${p.text} (Table ${p.table})` : '—'
       return `| ${t.group} | ${t.asset === 'ipad' ? '134 MB video' : '22 KB image'} | \`${t.source}\` | ${t.rows.length} | ${t.geometricMean?.toFixed(2) ?? '—'} | ${label} |`
     }),
     '',

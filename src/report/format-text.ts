@@ -1,3 +1,5 @@
+import type { ComputeTablesResult } from './compute-tables.js'
+import { formatPaperTableText, notPrintedLine, PAPER_CELLS_NOTE } from './format-paper-text.js'
 import { type ReportTable, tableTitle } from './tables.js'
 
 /** A ratio or mean as the paper prints it: two decimals. */
@@ -10,9 +12,9 @@ function columns(cells: readonly string[], widths: readonly number[]): string {
 }
 
 /**
- * One table as text: a line per client (origin ms, P2P ms, how many fetches each, ratio), the
- * geometric mean of the ratios (beside the paper's printed value for its Tables 1-5), then the
- * clients left out and the failed fetches dropped, each with its reason.
+ * One generic table as text: a line per client (origin ms, P2P ms, how many fetches each, ratio),
+ * the geometric mean of the ratios, then the clients left out and the failed fetches dropped, each
+ * with its reason.
  */
 export function formatTableText(table: ReportTable): string {
   const head = ['client', 'origin ms', 'n', 'P2P ms', 'n', 'ratio']
@@ -30,10 +32,9 @@ export function formatTableText(table: ReportTable): string {
   const lines = [tableTitle(table), columns(head, widths), ...body.map((cells) => columns(cells, widths))]
   if (table.geometricMean === null) lines.push('  no client has both origin and P2P fetches: no mean')
   else {
-    const paper = table.paper ? `   (the paper prints ${formatRatio(table.paper.printedMean)})` : ''
     const n = table.rows.length
     lines.push(
-      `  geometric mean of the ratios (origin / P2P), ${n} client${n === 1 ? '' : 's'}: ${formatRatio(table.geometricMean)}${paper}`,
+      `  geometric mean of the ratios (origin / P2P), ${n} client${n === 1 ? '' : 's'}: ${formatRatio(table.geometricMean)}`,
     )
   }
   if (table.excluded.length > 0) {
@@ -49,13 +50,33 @@ export function formatTableText(table: ReportTable): string {
   return `${lines.join('\n')}\n`
 }
 
-/** Every table (see {@link formatTableText}), then a summary line per table with its mean. */
-export function formatTablesText(tables: readonly ReportTable[]): string {
-  if (tables.length === 0) return 'No tables: the results hold no P2P fetches to compare with the origin.\n'
-  const summary = tables.map((t) => {
-    const mean = t.geometricMean === null ? '-' : formatRatio(t.geometricMean)
-    const paper = t.paper ? `   (paper: ${formatRatio(t.paper.printedMean)})` : ''
-    return `  ${mean.padStart(6)}  ${tableTitle(t)}${paper}`
-  })
-  return `${tables.map(formatTableText).join('\n')}\nGeometric means of the ratios (origin / P2P; above 1, P2P was faster):\n${summary.join('\n')}\n`
+/**
+ * The report as text: the paper's tables (see `formatPaperTableText`) with one line on how their
+ * cells are computed and one naming those not printed, then every generic table (see
+ * {@link formatTableText}) and a summary line per generic table with its mean.
+ */
+export function formatTablesText(
+  result: Pick<ComputeTablesResult, 'paperTables' | 'tables'> &
+    Partial<Pick<ComputeTablesResult, 'paperTablesNotPrinted'>>,
+): string {
+  const { paperTables, tables } = result
+  if (paperTables.length === 0 && tables.length === 0)
+    return 'No tables: the results hold no P2P fetches to compare with the origin.\n'
+  const parts: string[] = []
+  if (paperTables.length > 0) {
+    const notPrinted = result.paperTablesNotPrinted ?? []
+    parts.push(
+      `${paperTables.map(formatPaperTableText).join('\n')}\n${PAPER_CELLS_NOTE}\n${notPrinted.length > 0 ? `${notPrintedLine(notPrinted)}\n` : ''}`,
+    )
+  }
+  if (tables.length > 0) {
+    const summary = tables.map((t) => {
+      const mean = t.geometricMean === null ? '-' : formatRatio(t.geometricMean)
+      return `  ${mean.padStart(6)}  ${tableTitle(t)}`
+    })
+    parts.push(
+      `${tables.map(formatTableText).join('\n')}\nGeometric means of the ratios (origin / P2P; above 1, P2P was faster):\n${summary.join('\n')}\n`,
+    )
+  }
+  return parts.join('\n')
 }

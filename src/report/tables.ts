@@ -1,7 +1,13 @@
+/**
+ * The generic tables, for results that are not the paper's (our own `p2pcdn bench` runs, or files
+ * of the paper's format that no paper table has a row for): one table per test, asset and P2P
+ * source, a line per client.
+ */
 import type { Warning } from '../warnings.js'
-import { ASSET_NAMES, isPaperFile, PAPER_EXCLUSIONS, PAPER_TABLES, SOURCE_NAMES } from './paper.js'
+import { ASSET_NAMES, SOURCE_NAMES } from './paper.js'
 import { compareNames, type ResultsEntry } from './read-results.js'
 import type { CurlAssetResult, IpfsAssetResult } from './results-format.js'
+import { geometricMean, mean, median } from './stats.js'
 
 /** Mean origin fetch phases, in ms from the start of the fetch (those the file records). */
 export interface OriginPhasesMs {
@@ -41,12 +47,12 @@ export interface ReportRow {
   ratio: number
 }
 
-/** A client of the test that is not in the table's mean, and why. */
+/** A client of the test that is not in the table, and why. */
 export interface ExcludedClient {
   client: string
   file: string
-  /** `paper`: the paper leaves it out; `missing`: no fetches of the asset; `failed`: none succeeded. */
-  rule: 'paper' | 'missing' | 'failed'
+  /** `missing`: no fetches of the asset; `failed`: none succeeded. */
+  rule: 'missing' | 'failed'
   reason: string
 }
 
@@ -57,41 +63,10 @@ export interface ReportTable {
   group: string
   asset: string
   source: string
-  /** Set when this is one of the paper's Tables 1-5. */
-  paper?: { table: number; printedMean: number }
   rows: ReportRow[]
   excluded: ExcludedClient[]
   /** Geometric mean of the rows' ratios; `null` when no client has both sides. */
   geometricMean: number | null
-}
-
-export interface ComputeTablesOptions {
-  /**
-   * Leave out the clients the paper leaves out (`PAPER_EXCLUSIONS`; only ever applied to files
-   * the paper's own script wrote, see `isPaperFile`). `false` keeps every client.
-   * @default true
-   */
-  paperExclusions?: boolean
-}
-
-export interface ComputeTablesResult {
-  /** The paper's tables first (by number), then the others by test, asset and source. */
-  tables: ReportTable[]
-  warnings: Warning[]
-}
-
-/** exp(mean(ln x)); the paper's summary of the per-client ratios. Throws on an empty list. */
-export function geometricMean(values: readonly number[]): number {
-  if (values.length === 0) throw new RangeError('geometricMean of no values')
-  return Math.exp(values.reduce((sum, v) => sum + Math.log(v), 0) / values.length)
-}
-
-const mean = (values: readonly number[]) => values.reduce((s, v) => s + v, 0) / values.length
-
-const median = (values: readonly number[]) => {
-  const s = [...values].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2
 }
 
 const ms = (seconds: number) => seconds * 1000
@@ -115,11 +90,8 @@ export function fastestHandshake(curl: CurlAssetResult | undefined): number | un
  * client's fastest TCP handshake with the origin (a P2P fetch needs at least one round trip to a
  * host over the same access network) and under a quarter of the client's median fetch from that
  * source (an isolated drop, not a host that is simply close: a series that is fast throughout
- * stays). In the paper's data this drops exactly one get: test-3/Baker_verizon_4g fetched the image
- * from the residential host once in 20 ms over 4G, while its nine other fetches took 124-153 ms
- * and its fastest handshake with Akamai's nearby edge took 35.3 ms; a 4G round trip alone is longer
- * than 20 ms, so that fetch cannot have transferred the image. It is needed for Table 5's 1.45
- * (1.4719 with it).
+ * stays). Generic tables only: the paper's tables count every get as the paper did (its Table 4
+ * keeps test-3/Baker_verizon_4g's 20 ms get, which this rule would drop).
  */
 export function splitFailedGets(
   gets: readonly number[],
@@ -156,18 +128,11 @@ const sourcesOf = (entry: ResultsEntry) =>
 const ipfsAsset = (entry: ResultsEntry, source: string, asset: string): IpfsAssetResult | undefined =>
   (entry.results as unknown as Record<string, Record<string, IpfsAssetResult> | undefined>)[source]?.[asset]
 
-/** The paper's reason for leaving a client out, when it applies to this file. */
-function paperExclusion(entry: ResultsEntry, enabled: boolean): string | undefined {
-  if (!enabled || !isPaperFile(entry)) return undefined
-  return PAPER_EXCLUSIONS.find((e) => e.group === entry.group && e.client === entry.client)?.reason
-}
-
 function buildTable(
   group: string,
   asset: string,
   source: string,
   entries: readonly ResultsEntry[],
-  paperExclusions: boolean,
 ): ReportTable {
   const rows: ReportRow[] = []
   const excluded: ExcludedClient[] = []
@@ -175,11 +140,6 @@ function buildTable(
     const { client, file } = entry
     const curl = entry.results.curl[asset]
     const p2p = ipfsAsset(entry, source, asset)
-    const paperReason = paperExclusion(entry, paperExclusions)
-    if (paperReason !== undefined) {
-      excluded.push({ client, file, rule: 'paper', reason: paperReason })
-      continue
-    }
     if (!curl || !p2p) {
       const what =
         !curl && !p2p
@@ -217,7 +177,7 @@ function buildTable(
     if (p2p.tries !== undefined) row.p2pTries = p2p.tries
     rows.push(row)
   }
-  const table: ReportTable = {
+  return {
     id: `${group}/${asset}/${source}`,
     group,
     asset,
@@ -226,29 +186,20 @@ function buildTable(
     excluded,
     geometricMean: rows.length > 0 ? geometricMean(rows.map((r) => r.ratio)) : null,
   }
-  const paper = PAPER_TABLES.find((t) => t.group === group && t.asset === asset && t.source === source)
-  if (paper && entries.every(isPaperFile))
-    table.paper = { table: paper.table, printedMean: paper.printedMean }
-  return table
 }
 
 /**
  * Builds one table per test, asset and P2P source: for every client of the test (one results
  * file), the mean origin time, the mean P2P time and their ratio (origin / P2P), and the geometric
- * mean of the ratios. Any `ipfs_*` key is a source. Clients without fetches of the asset, or the
- * paper's excluded ones, are listed in `excluded` and stay out of the mean; failed fetches are left
- * out of a client's mean (see {@link splitFailedGets}). Pure: the same entries give the same tables.
- *
- * @example
- * const { entries } = await readResults(['experiments/results'])
- * const { tables } = computeTables(entries)
- * tables[0].geometricMean // 1.6001… (the paper's Table 1: 1.60)
+ * mean of the ratios. Any `ipfs_*` key is a source. Clients without fetches of the asset are listed
+ * in `excluded` and stay out of the mean; failed fetches are left out of a client's mean (see
+ * {@link splitFailedGets}). Pure: the same entries give the same tables, sorted by test, asset and
+ * source.
  */
-export function computeTables(
-  entries: readonly ResultsEntry[],
-  options: ComputeTablesOptions = {},
-): ComputeTablesResult {
-  const paperExclusions = options.paperExclusions ?? true
+export function computeGenericTables(entries: readonly ResultsEntry[]): {
+  tables: ReportTable[]
+  warnings: Warning[]
+} {
   const warnings: Warning[] = []
   const groups = new Map<string, ResultsEntry[]>()
   for (const entry of entries) {
@@ -271,15 +222,11 @@ export function computeTables(
         code: 'W_REPORT_NO_P2P',
         message: `Test "${group}" has origin fetches of "${asset}" but no P2P fetches of it to compare with; no table for it.`,
       })
-    for (const { asset, source } of pairs.values())
-      tables.push(buildTable(group, asset, source, members, paperExclusions))
+    for (const { asset, source } of pairs.values()) tables.push(buildTable(group, asset, source, members))
   }
   tables.sort(
     (a, b) =>
-      (a.paper?.table ?? Number.POSITIVE_INFINITY) - (b.paper?.table ?? Number.POSITIVE_INFINITY) ||
-      compareNames(a.group, b.group) ||
-      compareNames(a.asset, b.asset) ||
-      compareNames(a.source, b.source),
+      compareNames(a.group, b.group) || compareNames(a.asset, b.asset) || compareNames(a.source, b.source),
   )
   return { tables, warnings }
 }
@@ -291,8 +238,6 @@ export const assetLabel = (asset: string) => (ASSET_NAMES[asset] ? `${ASSET_NAME
 export const sourceLabel = (source: string) =>
   SOURCE_NAMES[source] ? `${SOURCE_NAMES[source]} (${source})` : source
 
-/** One line naming the table: `Table 1: test-1, 22 KB image (iphone): origin vs the MIT hosts (ipfs_mit)`. */
-export function tableTitle(table: ReportTable): string {
-  const what = `${table.group}, ${assetLabel(table.asset)}: origin vs ${sourceLabel(table.source)}`
-  return table.paper ? `Table ${table.paper.table}: ${what}` : what
-}
+/** One line naming the table: `test-1, 22 KB image (iphone): origin vs the MIT hosts (ipfs_mit)`. */
+export const tableTitle = (table: ReportTable): string =>
+  `${table.group}, ${assetLabel(table.asset)}: origin vs ${sourceLabel(table.source)}`

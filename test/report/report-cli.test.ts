@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { runCli } from '../helpers/cli.js'
 import { tempDirs } from '../helpers/fs.js'
 import { curl, gets, SEED_RESULTS, writeTree } from './fixtures.js'
+import { cellsOf, dataRowsOf, meansOf, PAPER_EXPECTED, rowsAsCells } from './paper-expected.js'
+import { readTextTable } from './text-table.js'
 import { allElements, parseXml } from './xml.js'
 
 const dirs = tempDirs()
@@ -16,73 +18,50 @@ const skipNote = seedExists
   ? ''
   : ' (skipped: the seed data ../shared/seed-data/experiments/results is absent)'
 
-const SUMMARY = [
-  '    1.60  Table 1: test-1, 22 KB image (iphone): origin vs the MIT hosts (ipfs_mit)   (paper: 1.60)',
-  '    0.87  Table 2: test-1, 22 KB image (iphone): origin vs the residential host (ipfs_residential)   (paper: 0.87)',
-  '    2.68  Table 3: test-2, 22 KB image (iphone): origin vs the MIT hosts (ipfs_mit)   (paper: 2.68)',
-  '    2.06  Table 4: test-2, 22 KB image (iphone): origin vs the residential host (ipfs_residential)   (paper: 2.06)',
-  '    1.45  Table 5: test-3, 22 KB image (iphone): origin vs the residential host (ipfs_residential)   (paper: 1.45)',
-]
-
 describe.skipIf(!seedExists)(`p2pcdn report on the paper's results${skipNote}`, () => {
-  it('prints Tables 1-5 with the printed means and writes a chart per table', async () => {
+  it('prints Tables 1-5 as the paper does and writes a chart per table', async () => {
     const out = path.join(await dirs.make('report'), 'charts')
     const run = await runCli(['report', SEED_RESULTS, '--svg', out])
     expect(run.code, run.stderr).toBe(0)
-    for (const line of SUMMARY) expect(run.stdout).toContain(`${line}\n`)
-    expect(run.stdout).toContain(
-      'Table 1: test-1, 22 KB image (iphone): origin vs the MIT hosts (ipfs_mit)\n',
-    )
+    // Every cell of every table, against the paper's (paper.md, section 4.2).
+    for (const expected of PAPER_EXPECTED)
+      expect(readTextTable(run.stdout, expected.table), `Table ${expected.table}`).toEqual(cellsOf(expected))
     const files = (await fs.readdir(out)).sort()
-    expect(files).toEqual([
-      'table-1-test-1-iphone-ipfs_mit.svg',
-      'table-2-test-1-iphone-ipfs_residential.svg',
-      'table-3-test-2-iphone-ipfs_mit.svg',
-      'table-4-test-2-iphone-ipfs_residential.svg',
-      'table-5-test-3-iphone-ipfs_residential.svg',
-      'test-2-ipad-ipfs_mit.svg',
-      'test-2-ipad-ipfs_residential.svg',
-      'test-3-ipad-ipfs_residential.svg',
-    ])
-    expect(run.stderr).toContain('wrote 8 charts:')
-    const table1 = parseXml(await fs.readFile(path.join(out, files[0] as string), 'utf8'))
+    expect(files).toEqual(['table-1.svg', 'table-2.svg', 'table-3.svg', 'table-4.svg', 'table-5.svg'])
+    expect(run.stderr).toContain('wrote 5 charts:')
+    const table1 = parseXml(await fs.readFile(path.join(out, 'table-1.svg'), 'utf8'))
     const origin = allElements(table1).filter((e) => e.attrs.class === 'bar origin')
     expect(origin.map((e) => e.attrs['data-client'])).toEqual([
       'client-1',
       'client-2',
       'client-3',
       'client-4',
+      'client-5',
+      'client-6',
     ])
     for (const file of files) parseXml(await fs.readFile(path.join(out, file), 'utf8'))
   })
 
-  it('prints the tables as JSON with --json', async () => {
+  it('prints the same cells as JSON with --json', async () => {
     const run = await runCli(['report', '--json', SEED_RESULTS])
     expect(run.code, run.stderr).toBe(0)
-    const { tables, warnings } = JSON.parse(run.stdout)
-    expect(warnings).toEqual([])
-    expect(
-      tables.map((t: { paper?: { table: number }; geometricMean: number }) => [
-        t.paper?.table ?? null,
-        t.geometricMean.toFixed(2),
-      ]),
-    ).toEqual([
-      [1, '1.60'],
-      [2, '0.87'],
-      [3, '2.68'],
-      [4, '2.06'],
-      [5, '1.45'],
-      [null, '0.37'],
-      [null, '0.61'],
-      [null, '0.42'],
-    ])
+    const json = JSON.parse(run.stdout)
+    expect(json.warnings).toEqual([])
+    expect(json.tables).toEqual([])
+    expect(json.paperTablesNotPrinted).toEqual([])
+    expect(json.paperTables.map((t: { table: number }) => t.table)).toEqual([1, 2, 3, 4, 5])
+    for (const [i, expected] of PAPER_EXPECTED.entries()) {
+      const table = json.paperTables[i]
+      expect(rowsAsCells(table), `Table ${expected.table}`).toEqual(dataRowsOf(expected))
+      expect((table.means ?? []).map((m: { text: string }) => m.text)).toEqual(meansOf(expected))
+    }
   })
 
-  it('keeps every client with --all-clients', async () => {
+  it('puts the rows the paper excludes into the means with --all-clients', async () => {
     const run = await runCli(['report', '--all-clients', path.join(SEED_RESULTS, 'test-1')])
     expect(run.code, run.stderr).toBe(0)
-    expect(run.stdout).toContain('6 clients: 1.47   (the paper prints 1.60)')
-    expect(run.stdout).toContain('6 clients: 0.76   (the paper prints 0.87)')
+    expect(readTextTable(run.stdout, 1).at(-1)).toEqual(['', 'Mean (all):', '', '1.47', '', '0.76'])
+    expect(run.stdout).toContain('Not printed: Tables 2, 3, 4, 5 of the paper')
   })
 })
 

@@ -65,8 +65,9 @@ describe('computeTables', () => {
   ]
 
   it('makes one table per test, asset and source, with per-client ratios and their geometric mean', () => {
-    const { tables, warnings } = computeTables(lab)
+    const { tables, warnings, paperTables } = computeTables(lab)
     expect(warnings).toEqual([])
+    expect(paperTables).toEqual([])
     expect(tables.map((t) => t.id)).toEqual([
       'lab/img/ipfs_bitswap',
       'lab/img/ipfs_gateway',
@@ -78,7 +79,6 @@ describe('computeTables', () => {
       ['client-10', 300, 100, 3],
     ])
     expect(gateway.geometricMean).toBeCloseTo(Math.sqrt(6), 12)
-    expect(gateway.paper).toBeUndefined()
     expect(tables[2]?.rows.map((r) => [r.client, r.ratio])).toEqual([['client-2', 0.5]])
   })
 
@@ -128,7 +128,7 @@ describe('computeTables', () => {
     )
   })
 
-  it("applies the paper's exclusions to the paper's files only", () => {
+  it("gives the paper's own files to the paper's tables, and files of the same names by our bench to these", () => {
     const { client, group } = PAPER_EXCLUSIONS[0] as { client: string; group: string }
     const files = (version: string | undefined) => [
       entry(group, 'client-1', {
@@ -142,20 +142,21 @@ describe('computeTables', () => {
         ipfs_mit: { iphone: gets([0.2]) },
       }),
     ]
-    const paper = computeTables(files(undefined)).tables[0] as ReportTable
-    expect(paper.paper?.table).toBe(1)
-    expect(paper.rows.map((r) => r.client)).toEqual(['client-1'])
-    expect(paper.excluded).toEqual([expect.objectContaining({ client, rule: 'paper' })])
-    expect(computeTables(files('v0.4.0')).tables[0]?.excluded).toHaveLength(1)
+    for (const version of [undefined, 'v0.4.0']) {
+      const paper = computeTables(files(version))
+      expect(paper.tables).toEqual([])
+      expect(paper.paperTables.map((t) => t.table)).toEqual([1])
+      // The paper keeps client-5 out of Table 1's mean; --all-clients puts it in.
+      expect(paper.paperTables[0]?.means?.[0]?.clients).toEqual(['1'])
+      const all = computeTables(files(version), { paperExclusions: false }).paperTables[0]
+      expect(all?.means?.[0]?.value).toBeCloseTo(Math.sqrt(2), 12)
+    }
 
-    // Our bench's files in a folder of the same name: every client counts, no paper label.
-    const ours = computeTables(files(BENCH)).tables[0] as ReportTable
-    expect(ours.rows.map((r) => r.client)).toEqual(['client-1', client])
-    expect(ours.paper).toBeUndefined()
-
-    const all = computeTables(files(undefined), { paperExclusions: false }).tables[0] as ReportTable
-    expect(all.rows).toHaveLength(2)
-    expect(all.geometricMean).toBeCloseTo(Math.sqrt(2), 12)
+    // Our bench's files in a folder of the same name: generic tables, every client in the mean.
+    const ours = computeTables(files(BENCH))
+    expect(ours.paperTables).toEqual([])
+    expect(ours.tables[0]?.rows.map((r) => r.client)).toEqual(['client-1', client])
+    expect(ours.tables[0]?.geometricMean).toBeCloseTo(Math.sqrt(2), 12)
   })
 
   it('warns about an asset fetched from the origin only', () => {
