@@ -48,7 +48,10 @@ export function createProgram(): Command {
     .option('--include <glob...>', 'glob patterns of the files that are assets (default: all)')
     .option('--exclude <glob...>', 'glob patterns of files that are not assets (still copied)')
     .option('--dotfiles', 'treat dotfiles as assets, like `ipfs add --hidden`')
-    .option('--gateway <url>', "IPFS gateway the rewritten links point at, e.g. a host node's gateway")
+    .option(
+      '--gateway <url>',
+      "IPFS gateway the rewritten links point at, e.g. a host node's gateway (default: the first registered host's)",
+    )
     .addOption(
       new Option('--link-format <format>', 'how IPFS links are written (default: path)').choices([
         'path',
@@ -75,7 +78,7 @@ export function createProgram(): Command {
     .option('--no-wait', 'accepted by the hosts is enough')
     .option(
       '--site-name <name>',
-      "pin name; a host's earlier pin of that name is replaced (default: the origin's host)",
+      "pin name; a host's earlier pin of that name is replaced, whichever site made it (default: this site's own, e.g. www.example.com-3f9a1c0b)",
     )
     .option('--push-timeout <seconds>', 'give up on a host after this long (default: 600)')
     .option(
@@ -201,9 +204,7 @@ function describeDefaultSubcommand(parent: Command, run: Command): void {
     const help = run.createHelp()
     const options = help.visibleOptions(run)
     const width = Math.max(...options.map((o) => help.optionTerm(o).length))
-    const lines = options.map(
-      (o) => `  ${help.optionTerm(o).padEnd(width)}  ${help.optionDescription(o)}`,
-    )
+    const lines = options.map((o) => `  ${help.optionTerm(o).padEnd(width)}  ${help.optionDescription(o)}`)
     return `\n\`p2pcdn ${parent.name()}\` is \`p2pcdn ${parent.name()} ${run.name()}\`; its options:\n${lines.join('\n')}`
   })
 }
@@ -326,6 +327,10 @@ function addHostsCommands(program: Command): void {
     )
     .option('--replication-min <n>', 'IPFS Cluster: replication-min of the pins')
     .option('--replication-max <n>', 'IPFS Cluster: replication-max of the pins')
+    .option(
+      '--gateway <url>',
+      'the IPFS gateway serving what it pins (p2pcdn hosts: their URL); publish links there without --gateway',
+    )
     .option('--print', 'print the entry instead of writing the config file')
     .addOption(configOption())
     .action(async (name: string, url: string, flags) => {
@@ -366,7 +371,10 @@ function addHostsCommands(program: Command): void {
     .option('--replication <n>', 'hosts that must pin the site (default: every registered host)')
     .option('--wait', 'wait until hosts report the site pinned (the default)')
     .option('--no-wait', 'accepted by the hosts is enough')
-    .option('--site-name <name>', "pin name; a host's earlier pin of that name is replaced")
+    .option(
+      '--site-name <name>',
+      "pin name; a host's earlier pin of that name is replaced, whichever site made it (default: the name publish gave)",
+    )
     .option('--push-timeout <seconds>', 'give up on a host after this long (default: 600)')
     .option('--push-listen <multiaddr...>', 'listen addresses of the node serving blocks to hosts')
     .option('--json', 'print the result as JSON on stdout')

@@ -45,6 +45,7 @@ export {
   type PushSiteResult,
   pushSite,
 } from './push/push-site.js'
+export { normaliseRemote, SITE_META_KEY, type SiteIdentity, siteIdentity } from './push/site-identity.js'
 export {
   ASSET_NAMES,
   type ComputeTablesOptions,

@@ -9,9 +9,10 @@ import {
   type ProfileName,
 } from './constants.js'
 import { errors } from './errors.js'
-import { validateHosts } from './hosts/registry.js'
+import { hostGateway, validateHosts } from './hosts/registry.js'
 import type { HostEntry } from './hosts/types.js'
 import type { PublishProgressEvents } from './progress.js'
+import { siteIdentity } from './push/site-identity.js'
 import type { IpfsLinkFormat, IpfsLinkOptions } from './rewrite/ipfs-link.js'
 
 /**
@@ -71,7 +72,10 @@ export interface P2pcdnOptions extends ProgressOptions<PublishProgressEvents> {
   rewrite?: boolean
   /**
    * The IPFS gateway the links point at, e.g. `https://gateway.example.com`
-   * (a host node's gateway). Without it, pages are not rewritten.
+   * (a host node's gateway). Without it, and without a registered host with
+   * a gateway, pages are not rewritten.
+   * @default the gateway of the first of `hosts` that has one (a `p2pcdn`
+   * host's `url`, another host's `gateway`), in config order
    */
   gateway?: string
   /**
@@ -133,8 +137,13 @@ export interface P2pcdnOptions extends ProgressOptions<PublishProgressEvents> {
    */
   wait?: boolean
   /**
-   * The name pins are made under; a host's earlier pin of the same name is replaced.
-   * @default the first origin's host name, else the site folder's name
+   * The name pins are made under; a host's earlier pin of the same name is replaced. The default
+   * is this site's own and stays the same across its re-publishes (also from a fresh CI clone):
+   * the first origin's host name (else the output folder's name) and 8 hex digits derived from
+   * the repository, the output folder's path in it and the origin (`siteIdentity()`). A pin of the
+   * default name made by another site is never replaced (that host's push fails); an explicit
+   * `siteName` replaces the pin of that name whichever site made it.
+   * @default e.g. `www.example.com-3f9a1c0b`
    */
   siteName?: string
   /**
@@ -180,6 +189,8 @@ export interface ResolvedOptions {
         fallbackTimeout: number
         /** The service worker's sources and per-source timeout, when it is shipped. */
         serviceWorker: { sources: string[]; timeout: number } | undefined
+        /** The registered host whose gateway `link.gateway` is, when the `gateway` option was not set. */
+        gatewayHost: string | undefined
       }
     | undefined
   /** The push step; `undefined` when no hosts are registered, `push: false`, or a dry run. */
@@ -188,7 +199,12 @@ export interface ResolvedOptions {
         hosts: HostEntry[]
         replication: number
         wait: boolean
+        /** The pin name: `siteName`, else this site's default name. */
         name: string
+        /** The site's identity, recorded in each pin's meta. */
+        site: string
+        /** `name` came from the `siteName` option. */
+        nameGiven: boolean
         timeoutMs: number
         listen: string[]
       }
@@ -279,6 +295,18 @@ function checkPatterns(name: string, value: unknown, fallback: string[]): string
     throw errors.optionInvalid(name, value, 'must be a list of glob patterns, e.g. ["**/*.map"]')
   }
   return list as string[]
+}
+
+/** A pin name: 1 to 255 characters (the Pinning Service API's limit), not only blanks. */
+function checkSiteName(value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '' || value.length > 255) {
+    throw errors.optionInvalid(
+      'siteName',
+      value,
+      'must be a pin name of 1 to 255 characters, e.g. "www.example.com-blog"',
+    )
+  }
+  return value
 }
 
 /**
@@ -408,7 +436,14 @@ export function resolveOptions(options: P2pcdnOptions): ResolvedOptions {
   if (!(['path', 'subdomain', 'native'] as const).includes(linkFormat)) {
     throw errors.optionInvalid('linkFormat', linkFormat, 'must be one of "path", "subdomain", "native"')
   }
-  const gateway = options.gateway === undefined ? undefined : normaliseGateway(options.gateway)
+  const hostsForSources = validateHosts(options.hosts)
+  // Without `gateway`, links go to the first registered host that serves a gateway.
+  const gatewayHost =
+    options.gateway === undefined ? hostsForSources.find((h) => hostGateway(h) !== undefined) : undefined
+  const gateway =
+    options.gateway !== undefined
+      ? normaliseGateway(options.gateway)
+      : gatewayHost && normaliseGateway(hostGateway(gatewayHost))
   const timeout = options.fallbackTimeout ?? DEFAULT_FALLBACK_TIMEOUT
   if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 100 || timeout > 60_000) {
     throw errors.optionInvalid(
@@ -418,7 +453,6 @@ export function resolveOptions(options: P2pcdnOptions): ResolvedOptions {
     )
   }
   const subresourceIntegrity = checkBoolean('subresourceIntegrity', options.subresourceIntegrity, true)
-  const hostsForSources = validateHosts(options.hosts)
   let serviceWorker: { sources: string[]; timeout: number } | undefined
   if (options.serviceWorker !== undefined && options.serviceWorker !== false) {
     const sw = options.serviceWorker === true ? {} : options.serviceWorker
@@ -463,6 +497,7 @@ export function resolveOptions(options: P2pcdnOptions): ResolvedOptions {
           subresourceIntegrity,
           fallbackTimeout: timeout,
           serviceWorker,
+          gatewayHost: linkFormat === 'native' ? undefined : gatewayHost?.name,
         }
       : undefined
 
@@ -481,21 +516,22 @@ export function resolveOptions(options: P2pcdnOptions): ResolvedOptions {
   if (typeof pushTimeout !== 'number' || !Number.isFinite(pushTimeout) || pushTimeout < 1000) {
     throw errors.optionInvalid('pushTimeout', pushTimeout, 'must be a number of milliseconds, at least 1000')
   }
-  const siteName =
-    checkString('siteName', options.siteName) ??
-    (origins[0] ? new URL(origins[0]).hostname : path.basename(dir)) ??
-    'site'
-  const push =
-    hosts.length > 0 && pushOn && !dryRun
-      ? {
-          hosts,
-          replication,
-          wait: checkBoolean('wait', options.wait, true),
-          name: siteName,
-          timeoutMs: pushTimeout,
-          listen: checkPatterns('pushListen', options.pushListen, ['/ip4/0.0.0.0/tcp/0']),
-        }
-      : undefined
+  const explicitName = options.siteName === undefined ? undefined : checkSiteName(options.siteName)
+  let push: ResolvedOptions['push']
+  if (hosts.length > 0 && pushOn && !dryRun) {
+    // Only when pushing: it looks for the repository the output is in.
+    const site = siteIdentity({ folder: out, cwd, origin: origins[0] })
+    push = {
+      hosts,
+      replication,
+      wait: checkBoolean('wait', options.wait, true),
+      name: explicitName ?? site.name,
+      site: site.id,
+      nameGiven: explicitName !== undefined,
+      timeoutMs: pushTimeout,
+      listen: checkPatterns('pushListen', options.pushListen, ['/ip4/0.0.0.0/tcp/0']),
+    }
+  }
 
   return {
     dir,

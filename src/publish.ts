@@ -44,6 +44,11 @@ export interface PublishResult {
   rewritten: number
   /** How links were written; `undefined` when pages were not rewritten (`rewrite: false`, or no `gateway`). */
   links: IpfsLinkOptions | undefined
+  /**
+   * The registered host whose gateway the links point at, when `gateway` was not set (the first
+   * host with a gateway, in config order); `undefined` otherwise.
+   */
+  gatewayHost: string | undefined
   /** What the site's Content-Security-Policy must allow for the rewritten pages, when any were rewritten. */
   csp: string | undefined
   /** Blocks in the CAR and its size in bytes (0 on a dry run). */
@@ -302,6 +307,8 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
         root,
         car: path.join(opts.out, CAR_FILE),
         name: opts.push.name,
+        site: opts.push.site,
+        nameGiven: opts.push.nameGiven,
         replication: opts.push.replication,
         wait: opts.push.wait,
         timeoutMs: opts.push.timeoutMs,
@@ -325,6 +332,7 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
       cached: imported.cached,
       rewritten: pass.rewritten,
       links: opts.rewrite?.link,
+      gatewayHost: opts.rewrite?.gatewayHost,
       csp: opts.rewrite === undefined || pass.rewritten === 0 ? undefined : cspAdvice(opts.rewrite.link),
       carBlocks: car.blocks,
       carBytes: car.bytes,

@@ -328,3 +328,98 @@ describe('resolveOptions: serviceWorker', () => {
     expect(() => resolveOptions({ ...base, serviceWorker } as never)).toThrow(name)
   })
 })
+
+describe('resolveOptions: the default gateway is the first registered host’s', () => {
+  const edge = { name: 'edge-1', url: 'https://cdn1.example.com', type: 'p2pcdn' } as const
+  const kubo = { name: 'lab', url: 'http://127.0.0.1:5001', type: 'kubo' } as const
+  const kuboGateway = { ...kubo, name: 'lab-gw', gateway: 'http://127.0.0.1:8080/' }
+  const psa = { name: 'pinata', url: 'https://api.pinata.cloud/psa', type: 'pinning-service' } as const
+  it.each([
+    { name: 'no hosts: no gateway, no rewrite', hosts: [], gateway: undefined, host: undefined },
+    {
+      name: 'a p2pcdn host: its own URL',
+      hosts: [edge],
+      gateway: 'https://cdn1.example.com',
+      host: 'edge-1',
+    },
+    {
+      name: 'hosts without a known gateway are passed over, config order otherwise',
+      hosts: [kubo, psa, edge],
+      gateway: 'https://cdn1.example.com',
+      host: 'edge-1',
+    },
+    {
+      name: "another type's `gateway`, normalised",
+      hosts: [kuboGateway, edge],
+      gateway: 'http://127.0.0.1:8080',
+      host: 'lab-gw',
+    },
+    { name: 'no host with a gateway: no rewrite', hosts: [kubo, psa], gateway: undefined, host: undefined },
+  ] as const)('$name', ({ hosts, gateway, host }) => {
+    const resolved = resolveOptions({ dir: 'dist', hosts: [...hosts] })
+    expect(resolved.rewrite?.link.gateway).toBe(gateway)
+    expect(resolved.rewrite?.gatewayHost).toBe(host)
+  })
+  it('an explicit gateway wins and names no host', () => {
+    const resolved = resolveOptions({ dir: 'dist', hosts: [edge], gateway: 'https://gw.example.com' })
+    expect(resolved.rewrite?.link.gateway).toBe('https://gw.example.com')
+    expect(resolved.rewrite?.gatewayHost).toBeUndefined()
+  })
+  it('rewrite: false stays off, and native links name no host', () => {
+    expect(resolveOptions({ dir: 'dist', hosts: [edge], rewrite: false }).rewrite).toBeUndefined()
+    expect(resolveOptions({ dir: 'dist', hosts: [edge], linkFormat: 'native' }).rewrite?.gatewayHost).toBe(
+      undefined,
+    )
+  })
+  it('the service worker races it once, beside the other p2pcdn hosts', () => {
+    const second = { ...edge, name: 'edge-2', url: 'https://cdn2.example.com' }
+    const resolved = resolveOptions({ dir: 'dist', hosts: [edge, second], serviceWorker: true })
+    expect(resolved.rewrite?.serviceWorker?.sources).toEqual([
+      'https://cdn1.example.com',
+      'https://cdn2.example.com',
+    ])
+  })
+  it('a host gateway that is not an http(s) URL is an error naming it', () => {
+    expect(() => resolveOptions({ dir: 'dist', hosts: [{ ...kubo, gateway: 'ipfs.example.com' }] })).toThrow(
+      /`hosts\[0\]\.gateway`.*"ipfs\.example\.com"/,
+    )
+  })
+})
+
+describe('resolveOptions: the site name pins are made under', () => {
+  const hosts = [{ name: 'edge-1', url: 'https://cdn1.example.com', type: 'p2pcdn' as const }]
+  const site = (options: P2pcdnOptions) => resolveOptions({ hosts, ...options }).push
+  it("defaults to the origin's host and a digest of the site: stable, and another folder's differs", () => {
+    const a = site({
+      dir: 'sites/a/dist',
+      cwd: '/srv/p2pcdn-test-project',
+      origin: 'https://www.example.com',
+    })
+    expect(a?.name).toMatch(/^www\.example\.com-[0-9a-f]{8}$/)
+    expect(a?.site).toMatch(/^[0-9a-f]{16}$/)
+    expect(a?.name.endsWith(a?.site.slice(0, 8) as string)).toBe(true)
+    expect(a?.nameGiven).toBe(false)
+    // The same project in another place (a fresh CI clone), published again: the same name.
+    const clone = site({ dir: 'sites/a/dist', cwd: '/ci/work/project', origin: 'https://www.example.com' })
+    expect(clone?.name).toBe(a?.name)
+    // Another site with the same origin: its own name.
+    const b = site({
+      dir: 'sites/b/dist',
+      cwd: '/srv/p2pcdn-test-project',
+      origin: 'https://www.example.com',
+    })
+    expect(b?.name).toMatch(/^www\.example\.com-[0-9a-f]{8}$/)
+    expect(b?.name).not.toBe(a?.name)
+    expect(b?.site).not.toBe(a?.site)
+    // Without an origin: the output folder's name.
+    expect(site({ dir: 'dist', cwd: '/srv/p2pcdn-test-project' })?.name).toMatch(/^dist-p2p-[0-9a-f]{8}$/)
+  })
+  it('takes siteName as given, and says so', () => {
+    const named = site({ dir: 'dist', cwd: '/srv/x', siteName: 'blog', origin: 'https://www.example.com' })
+    expect(named).toMatchObject({ name: 'blog', nameGiven: true })
+    expect(named?.site).toMatch(/^[0-9a-f]{16}$/)
+  })
+  it.each([[''], ['  '], ['x'.repeat(256)], [42]])('siteName %j is an error naming it', (siteName) => {
+    expect(() => site({ dir: 'dist', siteName } as never)).toThrow(/`siteName`.*1 to 255 characters/)
+  })
+})

@@ -4,7 +4,9 @@ import {
   adapterFor,
   addHost,
   CAR_FILE,
+  type HostCheck,
   type HostEntry,
+  type HostTarget,
   type HostType,
   hostsConfigFile,
   listHosts,
@@ -14,6 +16,7 @@ import {
   pushSite,
   removeHost,
   resolveTargets,
+  siteIdentity,
   validateHosts,
 } from '../../src/index.js'
 import { EXIT } from '../exit-codes.js'
@@ -32,6 +35,7 @@ export async function runHostsAdd(
     tokenEnv?: string
     replicationMin?: string
     replicationMax?: string
+    gateway?: string
     print?: boolean
   },
 ): Promise<void> {
@@ -39,6 +43,7 @@ export async function runHostsAdd(
   if (flags.tokenEnv !== undefined) entry.tokenEnv = flags.tokenEnv
   if (flags.replicationMin !== undefined) entry.replicationMin = Number(flags.replicationMin)
   if (flags.replicationMax !== undefined) entry.replicationMax = Number(flags.replicationMax)
+  if (flags.gateway !== undefined) entry.gateway = flags.gateway
   const [checked] = validateHosts([entry])
   if (flags.print) {
     process.stdout.write(`${JSON.stringify(checked, null, 2)}\n`)
@@ -88,27 +93,63 @@ export async function runHostsList(flags: HostsFlags): Promise<void> {
   }
 }
 
+/** One row of `hosts check`: the host, what came of checking it, and its API's version when it tells one. */
+interface HostCheckRow extends Partial<HostCheck> {
+  name: string
+  url: string
+  type: HostType
+  /** `no-token`: its token variable is not set, so it was not contacted. */
+  state: 'ok' | 'unreachable' | 'unauthorised' | 'no-token' | 'failed'
+}
+
+/** Checks one host; never throws, so that one host's problem does not hide the others'. */
+async function checkHost(entry: HostEntry): Promise<HostCheckRow> {
+  const row = { name: entry.name, url: entry.url, type: entry.type }
+  let target: HostTarget
+  try {
+    ;[target] = resolveTargets([entry]) as [HostTarget]
+  } catch (err) {
+    return { ...row, state: 'no-token', authorised: false, error: (err as Error).message }
+  }
+  try {
+    const check = await adapterFor(target).check()
+    const state = !check.reachable ? 'unreachable' : !check.authorised ? 'unauthorised' : 'ok'
+    return { ...row, state, ...check }
+  } catch (err) {
+    return { ...row, state: 'failed', error: (err as Error).message }
+  }
+}
+
+/** `hosts check`: every registered host, each in its own row; exit code 4 when any is not ok. */
 export async function runHostsCheck(flags: HostsFlags): Promise<void> {
-  const hosts = resolveTargets(await registered(flags))
-  const results = await Promise.all(
-    hosts.map(async (host) => ({
-      name: host.name,
-      url: host.url,
-      type: host.type,
-      ...(await adapterFor(host).check()),
-    })),
-  )
+  const results = await Promise.all((await registered(flags)).map(checkHost))
   if (flags.json) process.stdout.write(`${JSON.stringify(results)}\n`)
-  else {
-    const width = Math.max(4, ...results.map((r) => r.name.length))
-    for (const r of results) {
-      const state = !r.reachable ? 'unreachable' : !r.authorised ? 'unauthorised' : 'ok'
+  else if (results.length === 0) {
+    process.stderr.write('No hosts registered. Add one with `p2pcdn hosts add <name> <url> --type <type>`.\n')
+  } else {
+    const table = [
+      ['name', 'type', 'state', 'latency', 'version', ''],
+      ...results.map((r) => [
+        r.name,
+        r.type,
+        r.state.replace('-', ' '),
+        r.latencyMs === undefined ? '-' : `${Math.round(r.latencyMs)} ms`,
+        r.version ?? '-',
+        r.error ?? '',
+      ]),
+    ]
+    const widths =
+      table[0]?.map((_, i) => Math.max(...table.map((cells) => (cells[i] as string).length))) ?? []
+    for (const cells of table) {
       process.stderr.write(
-        `${r.name.padEnd(width)}  ${state.padEnd(12)}  ${Math.round(r.latencyMs).toString().padStart(5)} ms  ${r.version ?? ''}${r.error ? `  ${r.error}` : ''}\n`,
+        `${cells
+          .map((c, i) => c.padEnd(widths[i] ?? 0))
+          .join('  ')
+          .trimEnd()}\n`,
       )
     }
   }
-  if (results.some((r) => !r.reachable || !r.authorised)) process.exitCode = EXIT.REPLICATION
+  if (results.some((r) => r.state !== 'ok')) process.exitCode = EXIT.REPLICATION
 }
 
 /** `p2pcdn push [out]`: pushes an already published output folder (its manifest and CAR) to the hosts. */
@@ -140,12 +181,16 @@ export async function runPush(
       'No hosts registered. Add one with `p2pcdn hosts add <name> <url> --type <type>`.',
     )
   }
-  const origin = manifest.origins?.[0]
+  // The same site identity and default name as `p2pcdn publish` gave this output.
+  const site = siteIdentity({ folder, cwd: config.cwd ?? process.cwd(), origin: manifest.origins?.[0] })
+  const siteName = flags.siteName ?? config.siteName
   const result = await pushSite({
     hosts,
     root: manifest.root as string,
     car: path.join(folder, CAR_FILE),
-    name: flags.siteName ?? config.siteName ?? (origin ? new URL(origin).hostname : path.basename(folder)),
+    name: siteName ?? site.name,
+    site: site.id,
+    nameGiven: siteName !== undefined,
     replication:
       flags.replication !== undefined ? Number(flags.replication) : (config.replication ?? hosts.length),
     wait: flags.wait ?? config.wait ?? true,

@@ -39,6 +39,10 @@ function summary(result: PublishResult): string {
     lines.push(
       `  rewrite   ${result.rewritten} references into IPFS links on ${where}, each with an origin fallback`,
     )
+    if (result.gatewayHost !== undefined)
+      lines.push(
+        `  gateway   links point at ${result.links.gateway} (the gateway of host ${result.gatewayHost}; set --gateway to choose)`,
+      )
   }
   if (result.csp !== undefined)
     lines.push(`  csp       if the site sends a Content-Security-Policy, allow: ${result.csp}`)
@@ -52,7 +56,10 @@ function summary(result: PublishResult): string {
   return `${lines.join('\n')}\n`
 }
 
-/** The per-host result table, e.g. `  campus-1  pinned          1.2 s  48.1 kB  sent 3 of 40 blocks`. */
+/**
+ * The per-host result table, e.g.
+ * `  campus-1  pinned          1.2 s  48.1 kB  replaced bafy…; sent 3 of 40 blocks`.
+ */
 export function pushTable(push: PushSiteResult): string[] {
   const { required, achieved, met } = push.replication
   const lines = [
@@ -60,7 +67,10 @@ export function pushTable(push: PushSiteResult): string[] {
   ]
   const width = Math.max(...push.hosts.map((h) => h.name.length), 4)
   for (const h of push.hosts) {
-    const note = h.status === 'failed' ? h.reason : (h.detail ?? '')
+    const note =
+      h.status === 'failed'
+        ? h.reason
+        : [h.replaced && `replaced ${h.replaced}`, h.detail].filter(Boolean).join('; ')
     lines.push(
       `    ${h.name.padEnd(width)}  ${h.status.padEnd(14)}  ${(h.durationMs / 1000).toFixed(1).padStart(5)} s  ${human(h.bytesSent).padStart(8)}  ${note}`,
     )

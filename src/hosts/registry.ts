@@ -8,12 +8,62 @@ import { HOST_TYPES, type HostEntry, type HostTarget } from './types.js'
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
+/** The settings of a `hosts` entry in the config file. */
+export const HOST_KEYS = [
+  'name',
+  'url',
+  'type',
+  'tokenEnv',
+  'replicationMin',
+  'replicationMax',
+  'gateway',
+] as const
+
+/**
+ * A host's URL: absolute http(s), no credentials. The message names the host and the fix for the
+ * usual slip (a bare host name without its scheme), and never shows credentials.
+ */
+function checkHostUrl(url: unknown, option: string, name: string): URL {
+  const fail = (problem: string, fix: string) =>
+    new P2pcdnError('ERR_CONFIG_INVALID', `The URL of host "${name}" (\`${option}\`) ${problem}. ${fix}.`)
+  if (typeof url !== 'string' || url === '') {
+    throw fail(
+      `must be an http(s) URL, got: ${JSON.stringify(url)}`,
+      'Give its API URL, e.g. "https://cdn.example.com"',
+    )
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase()
+  if (scheme === undefined) {
+    throw fail(
+      `has no scheme: ${JSON.stringify(url)}`,
+      `Write it with https:// (or http:// for a host on this machine or a LAN), e.g. "https://${url.replace(/^\/+/, '')}"`,
+    )
+  }
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(url)
+  } catch {}
+  if (!parsed || (scheme !== 'http' && scheme !== 'https')) {
+    throw fail(
+      `must be an http:// or https:// URL, got: ${JSON.stringify(url)}`,
+      'Give its API URL, e.g. "https://cdn.example.com"',
+    )
+  }
+  if (parsed.username || parsed.password) {
+    throw fail(
+      'holds credentials (not shown)',
+      'Remove them: put the token in an environment variable and name it with `tokenEnv` (`--token-env`)',
+    )
+  }
+  return parsed
+}
+
 /** Checks one `hosts` entry of the config file; `where` names it in errors (e.g. `hosts[2]`). */
 export function validateHostEntry(value: unknown, where: string): HostEntry {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw errors.optionInvalid(where, value, 'must be an object like {"name", "url", "type"}')
   }
-  const { name, url, type, tokenEnv, replicationMin, replicationMax, ...rest } = value as Record<
+  const { name, url, type, tokenEnv, replicationMin, replicationMax, gateway, ...rest } = value as Record<
     string,
     unknown
   >
@@ -22,7 +72,7 @@ export function validateHostEntry(value: unknown, where: string): HostEntry {
     throw errors.optionInvalid(
       `${where}.${unknown}`,
       rest[unknown],
-      'is not a host setting (known: name, url, type, tokenEnv, replicationMin, replicationMax). Tokens are never stored: name their environment variable in tokenEnv',
+      `is not a host setting (known: ${HOST_KEYS.join(', ')}). Tokens are never stored: name their environment variable in tokenEnv`,
     )
   }
   if (typeof name !== 'string' || !NAME.test(name)) {
@@ -32,22 +82,7 @@ export function validateHostEntry(value: unknown, where: string): HostEntry {
       'must be a short name of letters, digits, ".", "_" or "-", e.g. "campus-1"',
     )
   }
-  let parsed: URL | undefined
-  try {
-    parsed = typeof url === 'string' ? new URL(url) : undefined
-  } catch {}
-  if (
-    !parsed ||
-    (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') ||
-    parsed.username ||
-    parsed.password
-  ) {
-    throw errors.optionInvalid(
-      `${where}.url`,
-      url,
-      'must be an absolute http(s) URL without credentials, e.g. "https://cdn.example.com" (put the token in an environment variable named by tokenEnv)',
-    )
-  }
+  const parsed = checkHostUrl(url, `${where}.url`, name)
   if (typeof type !== 'string' || !(HOST_TYPES as readonly string[]).includes(type)) {
     throw errors.optionInvalid(`${where}.type`, type, `must be one of ${HOST_TYPES.join(', ')}`)
   }
@@ -70,7 +105,40 @@ export function validateHostEntry(value: unknown, where: string): HostEntry {
     }
     entry[key] = v
   }
+  if (gateway !== undefined) entry.gateway = checkGateway(gateway, `${where}.gateway`)
   return entry
+}
+
+/** A host's `gateway`: an http(s) URL without credentials, query or fragment; no trailing slash. */
+function checkGateway(value: unknown, option: string): string {
+  let url: URL | undefined
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined
+  } catch {}
+  if (
+    url === undefined ||
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.username !== '' ||
+    url.password !== '' ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
+    throw errors.optionInvalid(
+      option,
+      value,
+      'must be the http(s) URL of the IPFS gateway serving what this host pins, e.g. "https://ipfs.example.com"',
+    )
+  }
+  return url.href.replace(/\/+$/, '')
+}
+
+/**
+ * The gateway a host serves what it pins from: its `gateway`, else its own URL for a `p2pcdn`
+ * host (which serves `/ipfs/<cid>` there); `undefined` when not known (Kubo's RPC API, a pinning
+ * service or a cluster without `gateway`).
+ */
+export function hostGateway(host: HostEntry): string | undefined {
+  return host.gateway ?? (host.type === 'p2pcdn' ? host.url : undefined)
 }
 
 /** Validates the `hosts` option: a list of entries with distinct names. */

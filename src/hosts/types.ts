@@ -23,6 +23,13 @@ export interface HostEntry {
   /** IPFS Cluster: `replication-min`/`replication-max` of the pin (default: the cluster's own). */
   replicationMin?: number
   replicationMax?: number
+  /**
+   * The URL of the IPFS gateway that serves what this host pins, e.g. https://ipfs.example.com (a
+   * Kubo node's gateway, a pinning service's dedicated gateway). Publish links pages to the first
+   * host's gateway when `gateway` is not set.
+   * @default the host's `url` for a `p2pcdn` host (it serves a gateway there), none for the others
+   */
+  gateway?: string
 }
 
 /** A host ready to be talked to: its entry and, resolved from the environment, its secret. */
@@ -48,6 +55,17 @@ export interface PushJob {
   root: CID
   /** Pin name, e.g. the site's name and version. */
   name: string
+  /**
+   * The site's identity (`siteIdentity().id`), recorded in the pin's meta (`p2pcdn_site`) so that
+   * a later push can tell whether a pin of `name` was made by this site or by another one.
+   */
+  site?: string
+  /**
+   * `name` was chosen explicitly (`siteName`): a pin of that name is replaced even when another
+   * site made it. Otherwise such a push fails and the other site's pin is left alone.
+   * @default false
+   */
+  nameGiven?: boolean
   /** The site's CARv1 file (`p2pcdn-site.car` of the output), rooted at `root`. */
   car: string
   /**
@@ -78,6 +96,8 @@ export interface PushOutcome {
   bytesSent: number
   /** The host's id for the pin, kept in the push state for the next replace. */
   requestid?: string
+  /** The root of the earlier pin this push replaced (unpinned or removed), if any. */
+  replaced?: string
   /** A short human note ("uploaded 12 of 40 blocks", "replaced request …"). */
   detail?: string
 }

@@ -17,8 +17,16 @@ export interface PushSiteOptions extends ProgressOptions<PublishProgressEvents> 
   root: string | CID
   /** The site's CAR file. */
   car: string
-  /** Pin name; a host's previous pin of the same name is replaced. */
+  /** Pin name; a host's previous pin of the same name is replaced (see `site` and `nameGiven`). */
   name: string
+  /**
+   * The site's identity (`siteIdentity().id`), recorded in each pin's meta. With it, a host's pin
+   * of `name` that another site made is not replaced unless `nameGiven`: that host's result is
+   * `failed` with `ERR_SITE_NAME_TAKEN`.
+   */
+  site?: string
+  /** `name` was chosen explicitly (`siteName`): replace a pin of that name whichever site made it. @default false */
+  nameGiven?: boolean
   /** Hosts that must report pinned for the push to succeed. @default every host */
   replication?: number
   /** Wait until pinned (true) or until accepted (false). @default true */
@@ -45,6 +53,8 @@ export interface HostPushResult {
   /** The error's code when it failed (`ERR_HOST_AUTH`, `ERR_HOST_UNREACHABLE`, …). */
   code?: string
   detail?: string
+  /** The root of the earlier pin (same name, or the previous publish's root) this push replaced. */
+  replaced?: string
   bytesSent: number
   durationMs: number
   requestid?: string
@@ -107,6 +117,8 @@ export async function pushSite(options: PushSiteOptions): Promise<PushSiteResult
       const job: PushJob = {
         root,
         name: options.name,
+        ...(options.site ? { site: options.site } : {}),
+        nameGiven: options.nameGiven ?? false,
         car: options.car,
         origins: origin?.multiaddrs ?? [],
         ...(origin ? { connect: (addresses: string[]) => (origin as OriginNode).connect(addresses) } : {}),
@@ -128,6 +140,7 @@ export async function pushSite(options: PushSiteOptions): Promise<PushSiteResult
           bytesSent: outcome.bytesSent,
           durationMs: Math.round(performance.now() - started),
           ...(outcome.requestid ? { requestid: outcome.requestid } : {}),
+          ...(outcome.replaced ? { replaced: outcome.replaced } : {}),
           ...(outcome.detail ? { detail: outcome.detail } : {}),
         }
       } catch (err) {

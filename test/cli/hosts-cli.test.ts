@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningHost } from '../../src/host/index.js'
 import { runCli } from '../helpers/cli.js'
 import { deadUrl } from '../helpers/fault-proxy.js'
-import { tempDirs } from '../helpers/fs.js'
+import { ROOT, tempDirs } from '../helpers/fs.js'
 import { startTestHost } from '../helpers/host.js'
 
 const dirs = tempDirs()
@@ -75,13 +75,72 @@ describe('p2pcdn hosts', () => {
     expect(wrong.stderr).not.toContain('p2pcdn_wrong-token-value')
 
     const unset = await runCli(['hosts', 'check'], { cwd, env: { EDGE_TOKEN: '' } })
-    expect(unset.code).toBe(2)
+    expect(unset.code).toBe(4)
+    expect(unset.stderr).toMatch(/edge-1\s+p2pcdn\s+no token/)
     expect(unset.stderr).toContain('$EDGE_TOKEN, which is not set')
 
     expect((await runCli(['hosts', 'remove', 'edge-1'], { cwd })).code).toBe(0)
     expect(JSON.parse(await fs.readFile(path.join(cwd, 'p2pcdn.config.json'), 'utf8'))).toEqual({ hosts: [] })
     const gone = await runCli(['hosts', 'remove', 'edge-1'], { cwd })
     expect(gone.code).toBe(2)
+  })
+
+  it('check goes through every host (an unset token variable is one failed row) and prints real versions', async () => {
+    const cwd = await project()
+    const second = await startTestHost(await dirs.make('cli-host-2'))
+    try {
+      const hosts: Array<[name: string, url: string, type: string, tokenEnv: string]> = [
+        // First, so that a check stopping at it would miss the others.
+        ['no-token', host.url, 'p2pcdn', 'NOT_SET_TOKEN'],
+        ['edge-1', host.url, 'p2pcdn', 'EDGE_TOKEN'],
+        ['edge-2', second.host.url, 'p2pcdn', 'EDGE_TOKEN_2'],
+        // A p2pcdn host speaks the Pinning Service API, which has no version endpoint.
+        ['psa', second.host.url, 'pinning-service', 'EDGE_TOKEN_2'],
+      ]
+      for (const [name, url, type, tokenEnv] of hosts) {
+        const add = await runCli(['hosts', 'add', name, url, '--type', type, '--token-env', tokenEnv], {
+          cwd,
+        })
+        expect(add.code, add.stderr).toBe(0)
+      }
+      const env = { EDGE_TOKEN: token, EDGE_TOKEN_2: second.token, NOT_SET_TOKEN: '' }
+      const { version } = JSON.parse(await fs.readFile(path.join(ROOT, 'package.json'), 'utf8')) as {
+        version: string
+      }
+
+      const json = await runCli(['hosts', 'check', '--json'], { cwd, env })
+      expect(json.code, json.stderr).toBe(4)
+      const rows = JSON.parse(json.stdout) as Array<Record<string, unknown>>
+      expect(rows.map((r) => [r.name, r.state])).toEqual([
+        ['no-token', 'no-token'],
+        ['edge-1', 'ok'],
+        ['edge-2', 'ok'],
+        ['psa', 'ok'],
+      ])
+      expect(rows[0]?.error).toContain('$NOT_SET_TOKEN, which is not set')
+      expect(rows[1]).toMatchObject({ reachable: true, authorised: true, version })
+      expect(rows[2]).toMatchObject({ reachable: true, authorised: true, version })
+      expect(rows[3]).toMatchObject({ reachable: true, authorised: true })
+      expect(rows[3]).not.toHaveProperty('version')
+
+      const text = await runCli(['hosts', 'check'], { cwd, env })
+      expect(text.code).toBe(4)
+      const lines = text.stderr.trim().split('\n')
+      expect(lines[0]).toMatch(/^name\s+type\s+state\s+latency\s+version/)
+      expect(lines[1]).toMatch(/^no-token\s+p2pcdn\s+no token\s+-\s+-\s+.*\$NOT_SET_TOKEN, which is not set/)
+      expect(lines[2]).toMatch(
+        new RegExp(`^edge-1\\s+p2pcdn\\s+ok\\s+\\d+ ms\\s+${version.replace(/\./g, '\\.')}$`),
+      )
+      expect(lines[3]).toMatch(
+        new RegExp(`^edge-2\\s+p2pcdn\\s+ok\\s+\\d+ ms\\s+${version.replace(/\./g, '\\.')}$`),
+      )
+      expect(lines[4]).toMatch(/^psa\s+pinning-service\s+ok\s+\d+ ms\s+-$/)
+      expect(text.stderr).not.toContain('Pinning Service API')
+      expect(text.stdout + text.stderr + json.stdout + json.stderr).not.toContain(token)
+      expect(text.stdout + text.stderr + json.stdout + json.stderr).not.toContain(second.token)
+    } finally {
+      await second.host.stop()
+    }
   })
 
   it('publish pushes to the hosts; a replication shortfall exits 4 with the table; push retries later; no token in any output', async () => {

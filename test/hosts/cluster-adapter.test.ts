@@ -196,9 +196,14 @@ describe('push()', () => {
     const adapter = clusterAdapter(target(s.url), FAST)
     await adapter.push(job(siteA))
     s.requests.length = 0
-    const outcome = await adapter.push(job(siteB, { previous: { root: siteA.root, requestid: siteA.root } }))
+    const outcome = await adapter.push(
+      job(siteB, { previous: { root: siteA.root, requestid: siteA.root }, site: '0123456789abcdef' }),
+    )
     expect(outcome.status).toBe('pinned')
+    expect(outcome.replaced).toBe(siteA.root)
     expect(outcome.detail).toContain(`removed the previous pin ${siteA.root}`)
+    // The site goes into the pin's metadata (Cluster's `meta-<key>` pin options).
+    expect(s.requests.find((r) => r.path === '/add')?.query['meta-p2pcdn_site']).toBe('0123456789abcdef')
     const seq = calls(s)
     expect(seq.at(-1)).toBe(`DELETE /pins/${siteA.root}`)
     expect(seq.indexOf('POST /add')).toBeGreaterThan(-1)

@@ -285,6 +285,7 @@ describe('push()', () => {
     expect(await recursivelyPinned(s, siteA.root)).toBe(false)
     expect(s.calls('pin/rm').map((r) => r.query.getAll('arg'))).toEqual([[siteA.root.toString()]])
     expect(outcome.detail).toContain(`unpinned previous root ${siteA.root}`)
+    expect(outcome.replaced).toBe(siteA.root.toString())
     expect((await cat(s, `/ipfs/${siteB.root}/docs/about.html`)).toString()).toBe(
       '<p>about, second version</p>',
     )
@@ -296,6 +297,7 @@ describe('push()', () => {
       job(siteB, { previous: { root: siteA.root.toString() } }),
     )
     expect(outcome.status).toBe('pinned')
+    expect(outcome.replaced).toBeUndefined()
     expect(s.calls('pin/rm')).toHaveLength(0)
     expect(await recursivelyPinned(s, siteB.root)).toBe(true)
   })

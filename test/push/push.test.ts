@@ -121,7 +121,8 @@ describe('pushSite', () => {
     const delta = await push(changed.root, changed.car as string)
     expect(delta.hosts[0]?.status).toBe('pinned')
     // style.css's block and the root directory: 2 of the site's blocks.
-    expect(delta.hosts[0]?.detail).toMatch(/^sent 2 of \d+ blocks; replaced /)
+    expect(delta.hosts[0]?.detail).toMatch(/^sent 2 of \d+ blocks$/)
+    expect(delta.hosts[0]?.replaced).toBe(first.root)
     expect(delta.hosts[0]?.bytesSent).toBeLessThan(20_000)
     const host = hosts[2]?.host as RunningHost
     expect(await host.helia.pins.isPinned(CID.parse(changed.root))).toBe(true)

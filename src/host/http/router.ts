@@ -111,6 +111,20 @@ async function handle(deps: RouterDeps, req: IncomingMessage, res: ServerRespons
   )
 }
 
+/** A pin's `meta` from its JSON text; `null` when it is not an object of at most 1000 strings. */
+function parseMeta(text: string): Record<string, string> | null {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return null
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
+  const entries = Object.entries(value)
+  if (entries.length > 1000 || entries.some(([, v]) => typeof v !== 'string')) return null
+  return Object.fromEntries(entries) as Record<string, string>
+}
+
 async function uploadCar(
   deps: RouterDeps,
   req: IncomingMessage,
@@ -126,6 +140,18 @@ async function uploadCar(
   }
   const name = url.searchParams.get('name') ?? undefined
   const replace = url.searchParams.get('replace') ?? undefined
+  // `meta`: the pins' meta, a JSON object of strings (as `GET /pins` takes it in the Pinning Service API).
+  const metaParam = url.searchParams.get('meta')
+  const meta = metaParam === null ? undefined : parseMeta(metaParam)
+  if (meta === null) {
+    req.resume()
+    return sendFailure(
+      res,
+      400,
+      'BAD_REQUEST',
+      'The `meta` parameter must be a JSON object of at most 1000 string values, e.g. {"app_id":"p2pcdn"}.',
+    )
+  }
   if (replace !== undefined && !deps.pins.get(owner, replace)) {
     req.resume()
     return sendFailure(
@@ -150,7 +176,7 @@ async function uploadCar(
     pins.push(
       await deps.pins.addPinned(
         owner,
-        { cid: root.toString(), ...(name !== undefined ? { name } : {}) },
+        { cid: root.toString(), ...(name !== undefined ? { name } : {}), ...(meta ? { meta } : {}) },
         { status_details: 'pinned from a CAR upload', dag_blocks: String(result.blocks) },
       ),
     )

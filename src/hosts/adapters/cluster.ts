@@ -11,6 +11,7 @@ import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { P2pcdnError } from '../../errors.js'
+import { SITE_META_KEY } from '../../push/site-identity.js'
 import { HostError, type HostRequest, hostRequest, type RetryPolicy } from '../http.js'
 import type { HostAdapter, HostCheck, HostTarget, PushJob, PushOutcome } from '../types.js'
 
@@ -139,6 +140,8 @@ async function pushCluster(
   const pinOptions = new URLSearchParams({ name: job.name, mode: 'recursive' })
   if (host.replicationMin !== undefined) pinOptions.set('replication-min', String(host.replicationMin))
   if (host.replicationMax !== undefined) pinOptions.set('replication-max', String(host.replicationMax))
+  // Cluster keeps `meta-<key>` query parameters as the pin's metadata.
+  if (job.site) pinOptions.set(`meta-${SITE_META_KEY}`, job.site)
   let detail: string
   if (job.car) {
     const size = await carSize(job.car)
@@ -151,10 +154,13 @@ async function pushCluster(
   // Cluster has no "replace": the new pin is added, then the old one removed. With `wait` the old
   // one stays until the new one is pinned, so a failed push never leaves the site unpinned.
   const previous = job.previous?.root && job.previous.root !== root ? job.previous.root : undefined
+  let replaced: string | undefined
   const unpinPrevious = async () => {
     if (!previous) return
     try {
-      await request({ method: 'DELETE', path: `/pins/${previous}`, accept: [404] })
+      const res = await request({ method: 'DELETE', path: `/pins/${previous}`, accept: [404] })
+      if (res.status === 404) return // not pinned here (any more): nothing replaced
+      replaced = previous
       detail += `, removed the previous pin ${previous}`
     } catch (err) {
       if (!(err instanceof HostError)) throw err
@@ -164,11 +170,11 @@ async function pushCluster(
 
   if (!job.wait) {
     await unpinPrevious()
-    return { status: 'queued', bytesSent, requestid: root, detail }
+    return { status: 'queued', bytesSent, requestid: root, ...(replaced ? { replaced } : {}), detail }
   }
   await waitPinned(host, job, root, options, status)
   await unpinPrevious()
-  return { status: 'pinned', bytesSent, requestid: root, detail }
+  return { status: 'pinned', bytesSent, requestid: root, ...(replaced ? { replaced } : {}), detail }
 }
 
 type Request = (req: HostRequest) => Promise<{ text: string }>

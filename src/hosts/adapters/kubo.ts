@@ -247,6 +247,7 @@ export function kuboAdapter(host: HostTarget, options: KuboAdapterOptions = {}):
       // pinned; its one gain, a pin walk that skips subtrees shared with the old root, is small for
       // blocks that are all local already.
       const previous = job.previous?.root
+      let replaced: string | undefined
       let old: CID | undefined
       try {
         old = previous ? CID.parse(previous) : undefined
@@ -261,6 +262,7 @@ export function kuboAdapter(host: HostTarget, options: KuboAdapterOptions = {}):
               ['recursive', 'true'],
             ])
             notes.push(`unpinned previous root ${old}`)
+            replaced = old.toString()
           }
         } catch (err) {
           if (signal?.aborted || !(err instanceof HostError)) throw err
@@ -290,7 +292,7 @@ export function kuboAdapter(host: HostTarget, options: KuboAdapterOptions = {}):
         notes.push(`not announced to the DHT (${err.message})`)
       }
 
-      return { status: 'pinned', bytesSent, detail: notes.join('; ') }
+      return { status: 'pinned', bytesSent, ...(replaced ? { replaced } : {}), detail: notes.join('; ') }
     },
   }
 }

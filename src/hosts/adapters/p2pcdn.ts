@@ -1,20 +1,14 @@
 import { createReadStream } from 'node:fs'
 import { CarBlockIterator, CarCIDIterator } from '@ipld/car/iterator'
 import { CarWriter } from '@ipld/car/writer'
-import { CAR_UPLOAD_PATH, MISSING_BLOCKS_PATH } from '../../constants.js'
+import { CAR_UPLOAD_PATH, MISSING_BLOCKS_PATH, STATUS_PATH } from '../../constants.js'
 import { HostError, hostRequest, type RetryPolicy } from '../http.js'
-import type { HostAdapter, HostTarget, PushJob, PushOutcome } from '../types.js'
-import { checkPinningService, pushPin } from './pinning-service.js'
+import type { HostAdapter, HostCheck, HostTarget, PushJob, PushOutcome } from '../types.js'
+import { checkPinningService, type PinStatus, pinMeta, pinToReplace, pushPin } from './pinning-service.js'
 
 export interface P2pcdnAdapterOptions {
   retry?: Partial<RetryPolicy>
   pollMs?: number
-}
-
-interface PinStatus {
-  requestid: string
-  status: string
-  pin: { cid: string }
 }
 
 /** The CAR's blocks whose CIDs are in `wanted`, as a CARv1 stream rooted at `root`. */
@@ -36,13 +30,35 @@ async function* partialCar(file: string, wanted: Set<string>): AsyncGenerator<Ui
 /**
  * Pushes a site to a `p2pcdn host`: the CAR upload fast path, sending only the blocks the host
  * lacks (it answers `POST /p2pcdn/v1/blocks/missing`), and replacing the previous site of the
- * same name. A host without the upload endpoint is driven through the Pinning Service API.
+ * same name (unless another site made it: `pinToReplace`); the site goes into the pin's meta. A
+ * host without the upload endpoint is driven through the Pinning Service API.
  */
 export function p2pcdnAdapter(host: HostTarget, options: P2pcdnAdapterOptions = {}): HostAdapter {
   return {
-    check: (signal) => checkPinningService(host, signal),
+    check: (signal) => checkP2pcdn(host, signal),
     push: (job) => pushCar(host, job, options),
   }
+}
+
+/**
+ * `check()`: the token through the Pinning Service API (`GET /pins?limit=1`), then the host's
+ * version from its status (`GET /p2pcdn/v1/status`, best effort: a host too old to tell has none).
+ */
+async function checkP2pcdn(host: HostTarget, signal?: AbortSignal): Promise<HostCheck> {
+  const check = await checkPinningService(host, signal)
+  if (!check.reachable) return check
+  try {
+    const res = await hostRequest(host, {
+      path: STATUS_PATH,
+      auth: 'none',
+      retry: { retries: 0 },
+      timeoutMs: 10_000,
+      ...(signal ? { signal } : {}),
+    })
+    const { version } = res.json<{ version?: unknown }>()
+    if (typeof version === 'string' && version !== '') return { ...check, version }
+  } catch {}
+  return check
 }
 
 async function pushCar(host: HostTarget, job: PushJob, options: P2pcdnAdapterOptions): Promise<PushOutcome> {
@@ -52,13 +68,17 @@ async function pushCar(host: HostTarget, job: PushJob, options: P2pcdnAdapterOpt
   }
   const root = job.root.toString()
   let bytesSent = 0
-  const pins = await hostRequest(host, {
-    path: `/pins?cid=${encodeURIComponent(root)}&status=pinned&limit=1`,
+  // This site's pins: already pinned under its name means nothing to send (a pin of the same CID
+  // under another site's name does not count: that site may replace it any time).
+  const named = await hostRequest(host, {
+    path: `/pins?name=${encodeURIComponent(job.name)}&status=queued,pinning,pinned,failed&limit=1000`,
     ...common,
   })
-  bytesSent += pins.bytesSent
-  const pinned = pins.json<{ results: PinStatus[] }>().results[0]
+  bytesSent += named.bytesSent
+  const pins = named.json<{ results: PinStatus[] }>().results
+  const pinned = pins.find((p) => p.pin.cid === root && p.pin.name === job.name && p.status === 'pinned')
   if (pinned) return { status: 'already-pinned', bytesSent, requestid: pinned.requestid }
+  const previous = pinToReplace(host, job, pins)
 
   const cids: string[] = []
   for await (const cid of await CarCIDIterator.fromIterable(createReadStream(job.car)))
@@ -77,13 +97,7 @@ async function pushCar(host: HostTarget, job: PushJob, options: P2pcdnAdapterOpt
   }
   const wanted = new Set(missing.json<{ missing: string[] }>().missing)
 
-  const older = await hostRequest(host, {
-    path: `/pins?name=${encodeURIComponent(job.name)}&status=queued,pinning,pinned,failed&limit=1000`,
-    ...common,
-  })
-  bytesSent += older.bytesSent
-  const previous = older.json<{ results: PinStatus[] }>().results.find((p) => p.pin.cid !== root)
-  const query = new URLSearchParams({ name: job.name })
+  const query = new URLSearchParams({ name: job.name, meta: JSON.stringify(pinMeta(job)) })
   if (previous) query.set('replace', previous.requestid)
   const upload = await hostRequest(host, {
     method: 'POST',
@@ -101,12 +115,11 @@ async function pushCar(host: HostTarget, job: PushJob, options: P2pcdnAdapterOpt
       `Host "${host.name}" (${host.url}) took the CAR but did not pin ${root}.`,
     )
   }
-  const notes = [`sent ${wanted.size} of ${cids.length} blocks`]
-  if (previous) notes.push(`replaced ${previous.pin.cid}`)
   return {
     status: 'pinned',
     bytesSent,
     ...(result.pins[0] ? { requestid: result.pins[0].requestid } : {}),
-    detail: notes.join('; '),
+    ...(previous ? { replaced: previous.pin.cid } : {}),
+    detail: `sent ${wanted.size} of ${cids.length} blocks`,
   }
 }

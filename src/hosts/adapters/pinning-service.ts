@@ -1,13 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { P2pcdnError } from '../../errors.js'
+import { SITE_META_KEY } from '../../push/site-identity.js'
 import { HostError, hostRequest, type RetryPolicy } from '../http.js'
 import type { HostAdapter, HostCheck, HostTarget, PushJob, PushOutcome } from '../types.js'
 
 /** The spec's `PinStatus` (IPFS Pinning Service API v1.0.0), as far as a client reads it. */
-interface PinStatus {
+export interface PinStatus {
   requestid: string
   status: 'queued' | 'pinning' | 'pinned' | 'failed'
   created: string
-  pin: { cid: string; name?: string }
+  pin: { cid: string; name?: string; meta?: Record<string, string> }
   delegates: string[]
   info?: Record<string, string>
 }
@@ -30,12 +32,8 @@ export async function checkPinningService(host: HostTarget, signal?: AbortSignal
       timeoutMs: 10_000,
       ...(signal ? { signal } : {}),
     })
-    return {
-      reachable: true,
-      authorised: true,
-      version: 'Pinning Service API',
-      latencyMs: performance.now() - started,
-    }
+    // The spec has no version endpoint: no `version` rather than the API's name in its place.
+    return { reachable: true, authorised: true, latencyMs: performance.now() - started }
   } catch (err) {
     const latencyMs = performance.now() - started
     if (err instanceof HostError && err.code === 'ERR_HOST_AUTH') {
@@ -48,12 +46,40 @@ export async function checkPinningService(host: HostTarget, signal?: AbortSignal
   }
 }
 
+/** The pin's `meta`: who made it, and which site it belongs to (`job.site`). */
+export function pinMeta(job: PushJob): Record<string, string> {
+  return { app_id: 'p2pcdn', ...(job.site ? { [SITE_META_KEY]: job.site } : {}) }
+}
+
+/**
+ * Of a host's pins named `job.name`, the one for another CID that this push replaces. A pin whose
+ * meta names another site is replaced only when the name was given explicitly (`job.nameGiven`);
+ * otherwise this throws `ERR_SITE_NAME_TAKEN` and the other site's pin stays. A pin without a site
+ * in its meta (made before sites were recorded, or by a host that keeps no meta) is taken to be
+ * this site's.
+ */
+export function pinToReplace(host: HostTarget, job: PushJob, named: PinStatus[]): PinStatus | undefined {
+  const root = job.root.toString()
+  const others = named.filter((p) => p.pin.name === job.name && p.pin.cid !== root)
+  if (job.site && !job.nameGiven) {
+    const taken = others.find((p) => (p.pin.meta?.[SITE_META_KEY] ?? job.site) !== job.site)
+    if (taken) {
+      throw new P2pcdnError(
+        'ERR_SITE_NAME_TAKEN',
+        `Host "${host.name}" (${host.url}) already has a pin named "${job.name}" (${taken.pin.cid}) that another site made (${SITE_META_KEY} ${taken.pin.meta?.[SITE_META_KEY]}, this site is ${job.site}); it was left alone and this site was not pushed there. Give this site its own name with \`siteName\` (--site-name), or set \`siteName\` to "${job.name}" to replace that pin.`,
+      )
+    }
+  }
+  return others[0]
+}
+
 /**
  * Pushes a site through the IPFS Pinning Service API v1.0.0
  * (https://ipfs.github.io/pinning-services-api-spec/):
- * 1. `GET /pins?cid=<root>`: a request already `pinned` means nothing is sent;
+ * 1. `GET /pins?cid=<root>`: a request of this `name` already `pinned` means nothing is sent;
  * 2. a request of the same `name` for another CID is replaced (`POST /pins/{requestid}`) instead of
- *    piling up pins; otherwise `POST /pins`, with `origins` = the publishing node;
+ *    piling up pins (unless another site made it: {@link pinToReplace}); otherwise `POST /pins`,
+ *    with `origins` = the publishing node and the site in `meta`;
  * 3. the publisher dials the returned `delegates` (the spec's provider hints), and with `wait`,
  *    `GET /pins/{requestid}` is polled with backoff until `pinned` or `failed`.
  */
@@ -85,20 +111,21 @@ export async function pushPin(
     ...common,
   })
   bytesSent += existing.bytesSent
-  const found = existing.json<{ results: PinStatus[] }>().results
+  // Only a request of this site's name counts: another site's pin of the same CID may go any time.
+  const found = existing.json<{ results: PinStatus[] }>().results.filter((p) => p.pin.name === job.name)
   const pinned = found.find((p) => p.status === 'pinned')
   if (pinned) return { status: 'already-pinned', bytesSent, requestid: pinned.requestid }
 
   let status = found.find((p) => p.status === 'queued' || p.status === 'pinning')
-  let detail: string | undefined
+  let replaced: string | undefined
   if (!status) {
-    const pin = { cid: root, name: job.name, origins: job.origins, meta: { app_id: 'p2pcdn' } }
+    const pin = { cid: root, name: job.name, origins: job.origins, meta: pinMeta(job) }
     const older = await hostRequest(host, {
       path: `/pins?name=${encodeURIComponent(job.name)}&status=${ALL}&limit=1000`,
       ...common,
     })
     bytesSent += older.bytesSent
-    const previous = older.json<{ results: PinStatus[] }>().results.find((p) => p.pin.cid !== root)
+    const previous = pinToReplace(host, job, older.json<{ results: PinStatus[] }>().results)
     const res = await hostRequest(host, {
       method: 'POST',
       path: previous ? `/pins/${encodeURIComponent(previous.requestid)}` : '/pins',
@@ -107,7 +134,7 @@ export async function pushPin(
     })
     bytesSent += res.bytesSent
     status = res.json<PinStatus>()
-    if (previous) detail = `replaced ${previous.pin.cid}`
+    replaced = previous?.pin.cid
   }
   await job.connect?.(status.delegates ?? []).catch(() => {})
   if (!job.wait) {
@@ -116,7 +143,7 @@ export async function pushPin(
       status: status.status === 'pinned' ? 'pinned' : 'queued',
       bytesSent,
       requestid: status.requestid,
-      ...(detail ? { detail } : {}),
+      ...(replaced ? { replaced } : {}),
     }
   }
   const deadline = Date.now() + job.timeoutMs
@@ -135,7 +162,7 @@ export async function pushPin(
     bytesSent += res.bytesSent
     status = res.json<PinStatus>()
   }
-  return { status: 'pinned', bytesSent, requestid: status.requestid, ...(detail ? { detail } : {}) }
+  return { status: 'pinned', bytesSent, requestid: status.requestid, ...(replaced ? { replaced } : {}) }
 }
 
 function failed(host: HostTarget, status: PinStatus): HostError {
