@@ -90,7 +90,7 @@ function visitElement(walk: Walk, element: Element, inTemplate: boolean): void {
   }
 
   if (namespace === 'html' && !inTemplate)
-    readDocumentSettings(walk, name, parsed, tag.startLine, tag.endOffset)
+    readDocumentSettings(walk, name, parsed, tag.startLine, tag.startOffset, tag.endOffset)
 
   const parent = element.parentNode
   const parentName = parent && 'tagName' in parent ? asciiLowerCase(parent.tagName) : undefined
@@ -125,6 +125,7 @@ function readDocumentSettings(
   name: string,
   attrs: Record<string, string>,
   line: number,
+  tagStart: number,
   tagEnd: number,
 ): void {
   const { result } = walk
@@ -132,7 +133,7 @@ function readDocumentSettings(
   if (name === 'head' && result.headTagEnd === undefined) result.headTagEnd = tagEnd
   if (name === 'html' && result.htmlTagEnd === undefined) result.htmlTagEnd = tagEnd
   if (name === 'base' && result.baseHref === undefined && attrs.href !== undefined) {
-    result.baseHref = { url: trimAsciiWhitespace(attrs.href), line }
+    result.baseHref = { url: trimAsciiWhitespace(attrs.href), line, start: tagStart, end: tagEnd }
   } else if (name === 'meta' && result.charset === undefined) {
     const charset = findCharset(attrs)
     if (charset !== undefined) result.charset = charset

@@ -22,8 +22,11 @@ export interface HtmlWarning {
 export interface HtmlReferences {
   /** Every reference, ordered by `start`; ranges never overlap. */
   references: HtmlReference[]
-  /** The first `<base href>` in tree order (the one the browser uses), value decoded and trimmed. */
-  baseHref?: { url: string; line: number }
+  /**
+   * The first `<base href>` in tree order (the one the browser uses), value decoded and trimmed,
+   * with its start tag's source range (`start`…`end`).
+   */
+  baseHref?: { url: string; line: number; start: number; end: number }
   /** The charset label the document declares (`<meta charset>` or `http-equiv="content-type"`), as written. */
   charset?: string
   /** Offset right after the `<head…>` start tag, when the source has one: where head content can be inserted. */

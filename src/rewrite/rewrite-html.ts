@@ -1,7 +1,7 @@
 import type { Warning } from '../warnings.js'
 import { applyEdits } from './apply-edits.js'
 import { escapeCssUrl } from './css-escapes.js'
-import { findHtmlReferences, type HtmlReference } from './html-references.js'
+import { findHtmlReferences, type HtmlReference, type HtmlReferences } from './html-references.js'
 import { type PublishedAsset, planReference, type RewriteContext } from './plan-reference.js'
 import type { RewrittenReference } from './rewrite-stylesheet.js'
 import type { Edit } from './types.js'
@@ -18,10 +18,19 @@ export interface RewriteHtmlOptions {
    */
   subresourceIntegrity?: boolean
   /**
-   * `src` of the fallback runtime, given the page's `<base href>` (relative
-   * URLs resolve against it); when set, a page that gets rewritten gains
-   * `<script src="…"></script>` right after its `<head>` start tag (once).
-   * Returning `undefined` adds nothing.
+   * `src` of the fallback runtime, relative to what the browser will resolve
+   * it against; when set, a page that gets rewritten gains
+   * `<script src="…"></script>` (once):
+   *
+   * - a page without `<base href>`: called with `undefined` (the document's
+   *   URL), the tag goes right after the `<head>` start tag;
+   * - a page with one: called with its `href`; the tag goes right after the
+   *   `<base>` element, so the browser resolves it against that base. When
+   *   that returns `undefined` (a base off the site), it is called again with
+   *   `undefined` and the tag goes before the `<base>`, resolved against the
+   *   document's URL.
+   *
+   * Returning `undefined` for the document adds nothing.
    */
   runtimeScript?: (baseHref: string | undefined) => string | undefined
   /**
@@ -169,10 +178,12 @@ export function rewriteHtml(
   }
   const present = hasRuntime(found.references)
   const runtime =
-    (rewritten.length > 0 || scriptNeedsRuntime) && !present ? options.runtimeScript?.(baseHref) : undefined
+    (rewritten.length > 0 || scriptNeedsRuntime) && !present && options.runtimeScript
+      ? runtimePlacement(html, found, options.runtimeScript)
+      : undefined
   if (runtime !== undefined) {
-    const at = found.headTagEnd ?? found.htmlTagEnd ?? afterDoctype(html)
-    edits.push({ start: at, end: at, text: `<script src="${escapeAttribute(runtime, '"')}"></script>` })
+    const { at, src } = runtime
+    edits.push({ start: at, end: at, text: `<script src="${escapeAttribute(src, '"')}"></script>` })
   }
   return {
     html: edits.length === 0 ? html : applyEdits(html, edits),
@@ -182,6 +193,32 @@ export function rewriteHtml(
     runtime: present || runtime !== undefined,
     warnings,
   }
+}
+
+/**
+ * Where the fallback runtime's `<script>` goes, and its `src`. A script's URL
+ * is resolved when the parser reaches it, against the base URL at that
+ * moment: the document's URL before the `<base>` element, the base's after it.
+ * So the tag goes right after `<head>` (before any `<base>`) with a
+ * document-relative `src`, or right after the `<base>` with a base-relative
+ * one: the same URL either way, but the base's holds wherever the page is
+ * served (a single-page app's `<base href="/">` on every route).
+ */
+function runtimePlacement(
+  html: string,
+  found: Pick<HtmlReferences, 'baseHref' | 'headTagEnd' | 'htmlTagEnd'>,
+  runtimeScript: (baseHref: string | undefined) => string | undefined,
+): { at: number; src: string } | undefined {
+  const base = found.baseHref
+  if (base !== undefined) {
+    const src = runtimeScript(base.url)
+    if (src !== undefined) return { at: base.end, src }
+  }
+  const src = runtimeScript(undefined)
+  if (src === undefined) return undefined
+  const at = found.headTagEnd ?? found.htmlTagEnd ?? afterDoctype(html)
+  // Before the base, wherever the source puts it (a `<base>` ahead of `<head>` makes that one implied).
+  return { at: base === undefined ? at : Math.min(at, base.start), src }
 }
 
 const RUNTIME_NAME = /(^|\/)p2pcdn-fallback\.js$/

@@ -17,6 +17,7 @@ import { resolveReference } from './resolve-reference.js'
 import { rewriteHtml } from './rewrite-html.js'
 import { rewriteScript } from './rewrite-script.js'
 import { type RewrittenReference, rewriteStylesheet, stylesheetImports } from './rewrite-stylesheet.js'
+import { runtimeSrc } from './runtime-src.js'
 import { shiftSourceMap } from './shift-source-map.js'
 import { decodeDocument } from './text-codec.js'
 
@@ -212,45 +213,16 @@ export async function rewriteSite(options: RewriteSiteOptions): Promise<RewriteS
   for (const sheet of sheets) if (!state.has(sheet)) await visit(sheet)
 
   // Pages, which nothing depends on: rewrite them all, then import them together.
-  /** The runtime's URL relative to the folder the page's relative URLs resolve against (its `<base href>`, if any). */
-  const runtimeSrc = (page: string, baseHref: string | undefined): string | undefined => {
-    let dir = path.posix.dirname(page)
-    if (baseHref !== undefined) {
-      // Where a relative URL in this page lands, given its base.
-      const probe = resolveReference('p2pcdn-probe', {
-        documentPath: page,
-        baseHref,
-        origins: options.origins,
-      })
-      if (probe.kind !== 'asset') return undefined
-      dir = path.posix.dirname(probe.path)
-    }
-    const up = path.posix.relative(`/${dir === '.' ? '' : dir}`, '/')
-    return up === '' ? RUNTIME_FILE : `${up}/${RUNTIME_FILE}`
-  }
   const pages: string[] = []
   for (const p of options.assets.map((a) => a.path).filter(isHtml)) {
     signal?.throwIfAborted()
     const decoded = await read(p, 'html')
     if (decoded === undefined) continue
-    let baseOutside = false
     const result = rewriteHtml(decoded.text, context(p, scriptsOnOrigin), {
       subresourceIntegrity: options.subresourceIntegrity,
       runtimeFor: scriptsWithLinks,
-      runtimeScript: (baseHref) => {
-        const src = runtimeSrc(p, baseHref)
-        baseOutside = src === undefined
-        return src
-      },
+      runtimeScript: (baseHref) => runtimeSrc(p, baseHref, options.origins),
     })
-    if (baseOutside) {
-      warnings.push({
-        code: 'W_RUNTIME_BASE',
-        message:
-          'has a <base href> outside the site, so the fallback runtime cannot be linked; its IPFS links have no fallback. Remove the <base> or point it inside the site.',
-        path: p,
-      })
-    }
     warnings.push(...result.warnings)
     note(result.rewritten)
     linkedAssets.push(...result.linkedCss)

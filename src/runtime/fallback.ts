@@ -2,8 +2,11 @@
 /// <reference lib="dom.iterable" />
 /**
  * The fallback runtime, `p2pcdn-fallback.js`: a classic script that publish
- * puts first in every rewritten page's `<head>`, so that the page's assets
- * still render, from the origin, when the IPFS gateway fails or is slow.
+ * puts first in every rewritten page's `<head>` (right after its `<base href>`,
+ * if any), so that the page's assets still render, from the origin, when the
+ * IPFS gateway fails or is slow. Its data, the service worker and every origin
+ * URL are found from its own URL (`document.currentScript`), never the page's
+ * or the base's.
  *
  * - Elements: a rewritten attribute keeps its origin value in
  *   `data-p2pcdn-<attribute>`. On an `error` event, or when the element has not

@@ -12,7 +12,8 @@ import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MANIFEST_FILE, type Manifest } from '../../src/index.js'
-import { DEFAULT_CHROMIUM, launchChromium } from '../../src/speedtest/index.js'
+import { launchChromium } from '../../src/speedtest/index.js'
+import { chromium } from '../helpers/chromium.js'
 import { tempDirs } from '../helpers/fs.js'
 import { RUNTIME_FILE } from '../runtime/build-site.js'
 import {
@@ -26,14 +27,13 @@ import { type Bundler, buildGallery } from './gallery-builds.js'
 
 /** The fallback timeout of the builds, short to keep the suite fast. */
 const TIMEOUT = 1000
-const hasChromium = existsSync(DEFAULT_CHROMIUM)
 const temps = tempDirs()
 let browser: Browser
 let gateway: TestGateway
 const sites = new Map<Bundler, { origin: TestServer; manifest: Manifest }>()
 
 beforeAll(async () => {
-  if (!hasChromium) return
+  if (chromium.skip) return
   if (!existsSync(RUNTIME_FILE)) throw new Error(`${RUNTIME_FILE} is missing: run \`npm run build\` first.`)
   gateway = await startGateway()
   for (const bundler of ['vite', 'webpack'] as const) {
@@ -55,7 +55,7 @@ beforeAll(async () => {
       })
     sites.set(bundler, { origin, manifest })
   }
-  browser = await launchChromium(DEFAULT_CHROMIUM)
+  browser = await launchChromium(chromium.path)
 }, 120_000)
 
 afterAll(async () => {
@@ -125,7 +125,9 @@ async function visit(bundler: Bundler, mode: GatewayMode) {
   }
 }
 
-describe.skipIf(!hasChromium).each(['vite', 'webpack'] as const)('%s build in Chromium', (bundler) => {
+const SUITE = chromium.title('%s build in Chromium')
+
+describe.skipIf(chromium.skip).each(['vite', 'webpack'] as const)(SUITE, (bundler) => {
   it('gateway up: the images a script names come from the gateway', async () => {
     const r = await visit(bundler, 'up')
     expect(r.errors).toEqual([])

@@ -71,7 +71,7 @@ describe('publish with a gateway: the rewrite step', () => {
     // The runtime is linked relative to each page (through <base href> where there is one), and shipped.
     expect(index).toContain('<head><script src="p2pcdn-fallback.js"></script>')
     const post = await fs.readFile(path.join(out, 'blog/2020/first post.html'), 'utf8')
-    expect(post).toContain('<head><script src="../p2pcdn-fallback.js"></script>')
+    expect(post).toContain('<base href="/blog/"><script src="../p2pcdn-fallback.js"></script>')
     expect(existsSync(path.join(out, 'p2pcdn-fallback.js'))).toBe(true)
     const data = JSON.parse(await fs.readFile(path.join(out, 'p2pcdn-fallback.json'), 'utf8'))
     expect(data.timeout).toBe(3000)

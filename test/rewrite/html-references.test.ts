@@ -149,12 +149,18 @@ describe('findHtmlReferences: positions and element info', () => {
 
 describe('findHtmlReferences: base and charset', () => {
   it.each([
-    ['<base href=" /x/ "><base href="/y/">', { url: '/x/', line: 1 }],
-    ['<base target=_blank><base href="/y/">', { url: '/y/', line: 1 }],
-    ['<template><base href="/t/"></template>\n<base href="/b/&amp;">', { url: '/b/&', line: 2 }],
+    ['<base href=" /x/ "><base href="/y/">', { url: '/x/', line: 1, start: 0, end: 19 }],
+    ['<base target=_blank><base href="/y/">', { url: '/y/', line: 1, start: 20, end: 37 }],
+    [
+      '<template><base href="/t/"></template>\n<base href="/b/&amp;">',
+      { url: '/b/&', line: 2, start: 39, end: 61 },
+    ],
     ['<svg><base href="/svg/"></base></svg>', undefined],
   ])('base in %j', (html, expected) => {
-    expect(findHtmlReferences(html).baseHref).toEqual(expected)
+    const base = findHtmlReferences(html).baseHref
+    expect(base).toEqual(expected)
+    // start…end is the whole start tag: where the fallback runtime's script can follow it.
+    if (base !== undefined) expect(html.slice(base.start, base.end)).toMatch(/^<base [^<>]*>$/)
   })
 
   it.each([
@@ -191,7 +197,8 @@ describe('findHtmlReferences: the edge-case fixture page', () => {
     const html = readFileSync(EDGE_CASES, 'utf8')
     const result = findHtmlReferences(html)
     expect(result.warnings).toEqual([])
-    expect(result.baseHref).toEqual({ url: './', line: 19 })
+    expect(result.baseHref).toEqual({ url: './', line: 19, start: 963, end: 979 })
+    expect(html.slice(963, 979)).toBe('<BASE HREF="./">')
     expect(result.charset).toBe('utf-8')
     expect(found(html).map((row) => row.join(' | '))).toEqual(EDGE_CASE_REFERENCES)
     expect(result.references.filter((ref) => ref.url.includes('decoy'))).toEqual([])

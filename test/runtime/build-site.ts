@@ -3,7 +3,8 @@
  * fixtures/runtime laid over it and its binary files generated, assets under
  * their real CIDs, CSS then HTML rewritten by the real rewriter into links on
  * the test gateway, p2pcdn-fallback.json and the built runtime at the root,
- * and the runtime's `<script>` first in every page's `<head>`.
+ * and the runtime's `<script>` where publish puts it: first in each rewritten
+ * page's `<head>`, or right after its `<base href>`.
  */
 import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
@@ -13,6 +14,7 @@ import { cidOfPath } from '../../src/import/cid-of-path.js'
 import type { PublishedAsset, RewriteContext } from '../../src/rewrite/plan-reference.js'
 import { rewriteHtml } from '../../src/rewrite/rewrite-html.js'
 import { type RewrittenReference, rewriteStylesheet } from '../../src/rewrite/rewrite-stylesheet.js'
+import { runtimeSrc } from '../../src/rewrite/runtime-src.js'
 import { copyTree, FIXTURE_SITE, ROOT } from '../helpers/fs.js'
 import { boxFont, solidPng, toneWav } from './media-files.js'
 
@@ -78,13 +80,11 @@ export async function buildSite(
     for (const r of fromCss.get(sheet) ?? []) fallback[assets.get(r.path)?.cid as string] = r.path
   for (const page of pages) {
     const file = path.join(dir, page)
-    const result = rewriteHtml(await fs.readFile(file, 'utf8'), context(page))
-    const toRoot = '../'.repeat(page.split('/').length - 1)
-    const html = result.html.replace(
-      /<head\b[^>]*>/i,
-      (tag) => `${tag}<script src="${toRoot}p2pcdn-fallback.js"></script>`,
-    )
-    await fs.writeFile(file, html)
+    // The runtime's script placed as publish places it (after a <base href>, relative to it).
+    const result = rewriteHtml(await fs.readFile(file, 'utf8'), context(page), {
+      runtimeScript: (baseHref) => runtimeSrc(page, baseHref, [options.origin]),
+    })
+    await fs.writeFile(file, result.html)
     // Every rewritten asset, and the CSS ones listed for the runtime (a superset of those in CSS).
     const seen = new Set<string>()
     const visit = (p: string) => {

@@ -11,12 +11,12 @@ import { gzipSync } from 'node:zlib'
 import type { Browser, BrowserContext } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { launchChromium } from '../../src/speedtest/index.js'
+import { chromium } from '../helpers/chromium.js'
 import { tempDirs } from '../helpers/fs.js'
 import { type BuiltSite, buildSite, FONT_FAMILY, RUNTIME_FILE } from './build-site.js'
 import { loaded, type PageReport, rendered, waitFor } from './page-report.js'
 import { startGateway, startOrigin, type TestGateway, type TestServer } from './servers.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 /** The fallback timeout written into p2pcdn-fallback.json, short to keep the suite fast. */
 const TIMEOUT = 1500
 /** The issue's bound: everything rendered, and the load event over, by the timeout plus 1 s. */
@@ -56,7 +56,6 @@ const PAGES: Record<string, string[]> = {
  */
 export const HELD_LOAD_EVENT = 'CSS-initiated gateway requests outlive their replacement until GC'
 
-const hasChromium = existsSync(CHROMIUM)
 const temp = tempDirs()
 let browser: Browser
 let gateway: TestGateway
@@ -64,7 +63,7 @@ let origin: TestServer
 let site: BuiltSite
 
 beforeAll(async () => {
-  if (!hasChromium) return
+  if (chromium.skip) return
   if (!existsSync(RUNTIME_FILE)) throw new Error(`${RUNTIME_FILE} is missing: run \`npm run build\` first.`)
   gateway = await startGateway()
   const dir = await temp.make('runtime')
@@ -73,7 +72,7 @@ beforeAll(async () => {
   site = await buildSite(dir, { gateway: gateway.url, origin: origin.url, timeout: TIMEOUT })
   for (const [sitePath, asset] of site.assets)
     gateway.files.set(asset.cid, { bytes: await fs.readFile(path.join(dir, sitePath)), name: sitePath })
-  browser = await launchChromium(CHROMIUM, [
+  browser = await launchChromium(chromium.path, [
     '--disable-gpu',
     '--disable-component-update',
     '--disable-sync',
@@ -149,14 +148,16 @@ function expectFromOrigin(report: PageReport, originGets: string[], expected: st
   }
 }
 
-describe.skipIf(!hasChromium)('fallback runtime in Chromium', () => {
+describe.skipIf(chromium.skip)(chromium.title('fallback runtime in Chromium'), () => {
   it('is one small external script: < 3 KB minified', async () => {
     const bytes = await fs.readFile(RUNTIME_FILE)
     expect(bytes.length).toBeLessThan(3 * 1024)
     expect(gzipSync(bytes).length).toBeLessThan(1536)
-    // Every page names it first in <head>, and the site root has its data.
+    // Every page names it first in <head>, or right after its <base href> (relative to the base).
+    const index = await fs.readFile(path.join(site.dir, 'index.html'), 'utf8')
+    expect(index).toContain('<head><script src="p2pcdn-fallback.js"></script>')
     const html = await fs.readFile(path.join(site.dir, 'blog/2020/first post.html'), 'utf8')
-    expect(html).toMatch(/<head><script src="\.\.\/\.\.\/p2pcdn-fallback\.js"><\/script>/)
+    expect(html).toContain('<base href="/blog/"><script src="../p2pcdn-fallback.js"></script>')
     for (const [page, expected] of Object.entries(PAGES))
       expect(site.references.get(page), page).toEqual(expect.arrayContaining(expected))
   })

@@ -6,7 +6,6 @@
  */
 import '../../src/utils/promise-with-resolvers.js'
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
@@ -14,14 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CAR_UPLOAD_PATH, type RunningHost } from '../../src/host/index.js'
 import { type Manifest, publish } from '../../src/index.js'
 import type { ServiceWorkerStats } from '../../src/runtime/sw/stats.js'
-import { DEFAULT_CHROMIUM, launchChromium } from '../../src/speedtest/browser.js'
+import { launchChromium } from '../../src/speedtest/browser.js'
+import { chromium } from '../helpers/chromium.js'
 import { startFaultProxy } from '../helpers/fault-proxy.js'
 import { tempDirs } from '../helpers/fs.js'
 import { startTestHost } from '../helpers/host.js'
 import { solidPng } from './media-files.js'
 import { startOrigin, type TestServer } from './servers.js'
 
-const CHROMIUM = DEFAULT_CHROMIUM
 const temp = tempDirs()
 const closers: Array<() => Promise<void>> = []
 let browser: Browser
@@ -115,7 +114,9 @@ const sha256Hex = async (file: string) => {
     .digest('hex')
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('a published site with the service worker, in Chromium', () => {
+const SUITE = chromium.title('a published site with the service worker, in Chromium')
+
+describe.skipIf(chromium.skip)(SUITE, () => {
   beforeAll(async () => {
     const base = await temp.make('p2p-site')
     site = path.join(base, 'site')
@@ -134,7 +135,7 @@ describe.skipIf(!existsSync(CHROMIUM))('a published site with the service worker
     origin = await startOrigin(out, () => ({}))
     closers.push(origin.close)
     await writeSite([30, 90, 200])
-    browser = await launchChromium(CHROMIUM)
+    browser = await launchChromium(chromium.path)
   })
   afterAll(async () => {
     await browser?.close()

@@ -9,14 +9,13 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { ServiceWorkerStats } from '../../src/runtime/sw/stats.js'
 import { launchChromium } from '../../src/speedtest/index.js'
+import { chromium } from '../helpers/chromium.js'
 import { tempDirs } from '../helpers/fs.js'
 import { startOrigin, type TestServer } from './servers.js'
 import { startHost, type TestHost } from './sw-hosts.js'
 import { buildSwSite, SW_FILE, type SwAsset, type SwSite, sha256, writeImagePage } from './sw-site.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 const TIMEOUT = 2000
-const hasChromium = existsSync(CHROMIUM)
 const temp = tempDirs()
 let browser: Browser
 let origin: TestServer
@@ -25,12 +24,12 @@ let site: SwSite
 let context: BrowserContext
 
 beforeAll(async () => {
-  if (!hasChromium) return
+  if (chromium.skip) return
   if (!existsSync(SW_FILE)) throw new Error(`${SW_FILE} is missing: run \`npm run build:runtime\` first.`)
   site = await buildSwSite(await temp.make('sw'))
   origin = await startOrigin(site.dir, () => ({}))
   hosts = await Promise.all([1, 2, 3].map(() => startHost(site.blockstore)))
-  browser = await launchChromium(CHROMIUM, [
+  browser = await launchChromium(chromium.path, [
     '--disable-gpu',
     '--disable-component-update',
     '--no-first-run',
@@ -46,7 +45,7 @@ afterAll(async () => {
 })
 
 beforeEach(async () => {
-  if (!hasChromium) return
+  if (chromium.skip) return
   for (const host of hosts) {
     await host.setMode('up')
     host.gets.length = 0
@@ -158,7 +157,7 @@ const allGets = () => hosts.flatMap((h) => h.gets)
 const assetGets = () =>
   origin.requests.filter((r) => Object.values(site.assets).some((a) => r.path === `/site/${a.path}`))
 
-describe.skipIf(!hasChromium)('service worker p2pcdn-sw.js in Chromium', () => {
+describe.skipIf(chromium.skip)(chromium.title('service worker p2pcdn-sw.js in Chromium'), () => {
   it('hosts up: assets come as verified blocks from the hosts, a large file spread over them', async () => {
     const { image, wav, deep, text } = site.assets
     const tab = await openSite()

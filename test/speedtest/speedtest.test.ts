@@ -23,13 +23,13 @@ import {
   startSpeedtestServer,
   summarise,
 } from '../../src/speedtest/index.js'
+import { chromium } from '../helpers/chromium.js'
 import { CLI, runCli } from '../helpers/cli.js'
 import { tempDirs } from '../helpers/fs.js'
 import { startTestHost } from '../helpers/host.js'
 import { solidPng } from '../runtime/media-files.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const hasChromium = existsSync(CHROMIUM)
+const CHROMIUM = chromium.path
 const IMAGES = ['img/a.png', 'img/b.png', 'img/c.png']
 const ASSETS = [...IMAGES, 'css/site.css']
 
@@ -264,7 +264,7 @@ describe('the server', () => {
   })
 })
 
-describe.skipIf(!hasChromium)('in Chromium', () => {
+describe.skipIf(chromium.skip)(chromium.title('in Chromium'), () => {
   it('host up: both variants load, the P2P assets come over IPFS from the host', async () => {
     const events: string[] = []
     const result = await runSpeedtest({
