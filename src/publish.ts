@@ -110,6 +110,7 @@ function copyPlan(scan: ScanResult, dir: string) {
     links: scan.others
       .filter((o) => o.kind === 'link')
       .map((o) => ({ path: o.path, source: path.join(dir, o.path) })),
+    directories: scan.directories,
   }
 }
 
@@ -237,7 +238,7 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
         for (const [p, { originalCid }] of result.changed) originals.set(p, originalCid)
       }
 
-      const rootCid = await buildSiteRoot(assets, store.blockstore, profile)
+      const rootCid = await buildSiteRoot(assets, store.blockstore, profile, scan.directories)
       onProgress?.(new CustomProgressEvent('p2pcdn:import:root', { cid: rootCid.toString() }))
       const car = opts.dryRun
         ? { blocks: 0, bytes: 0 }

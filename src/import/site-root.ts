@@ -17,10 +17,22 @@ export interface SiteEntry {
   dagSize: bigint
 }
 
+/** An empty UnixFS directory as the importer makes it for `profile` (its block goes to `blockstore`). */
+async function emptyDirectory(
+  blockstore: Pick<Blockstore, 'put'>,
+  profile: ProfileName,
+): Promise<{ cid: CID; size: bigint }> {
+  for await (const result of importer([{ path: 'empty' }], blockstore, importerOptions(profile))) {
+    return { cid: result.cid, size: result.size }
+  }
+  throw new Error('emptyDirectory: the importer made nothing')
+}
+
 /**
  * Builds the site's UnixFS directory tree from files that are already imported,
  * without reading their content again, and returns the root directory's CID:
- * the CID `ipfs add -r` gives for a folder holding exactly these files.
+ * the CID `ipfs add -r` gives for a folder holding exactly these files (and
+ * the empty `directories`).
  * Directory blocks (flat or HAMT-sharded, as the profile decides) are written
  * to `blockstore`.
  */
@@ -28,7 +40,9 @@ export async function buildSiteRoot(
   entries: Iterable<SiteEntry>,
   blockstore: Pick<Blockstore, 'put'>,
   profile: ProfileName,
+  directories: readonly string[] = [],
 ): Promise<CID> {
+  const empty = directories.length > 0 ? await emptyDirectory(blockstore, profile) : undefined
   // The importer's own tree builder places the files; a pass-through DAG
   // builder hands it the files' known CIDs instead of re-chunking their bytes.
   const known: NonNullable<ImporterOptions['dagBuilder']> = async function* (source) {
@@ -40,6 +54,9 @@ export async function buildSiteRoot(
   }
   const candidates = async function* () {
     for (const entry of entries) yield { path: entry.path, content: [], entry }
+    if (empty === undefined) return
+    for (const dir of directories)
+      yield { path: dir, content: [], entry: { path: dir, ...empty, dagSize: empty.size } }
   }
   let root: CID | undefined
   for await (const result of importer(

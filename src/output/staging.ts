@@ -105,6 +105,8 @@ export interface CopyPlan {
   files: { path: string; source: string; size?: number; mtimeMs?: number; atimeMs?: number }[]
   /** Symbolic links recreated as links with the same target text. */
   links: { path: string; source: string }[]
+  /** Folders made even though nothing is copied into them (the site's empty folders). */
+  directories?: string[]
 }
 
 export interface CopyOptions {
@@ -138,6 +140,7 @@ export async function copyInto(target: string, plan: CopyPlan, options: CopyOpti
   const { signal, previous } = options
   const dirs = new Set<string>()
   for (const { path: p } of [...plan.files, ...plan.links]) dirs.add(path.posix.dirname(p))
+  for (const d of plan.directories ?? []) dirs.add(d)
   for (const d of [...dirs].sort()) if (d !== '.') await fs.mkdir(path.join(target, d), { recursive: true })
   await eachLimit(plan.files, 16, async (file) => {
     signal?.throwIfAborted()

@@ -33,6 +33,12 @@ export interface ScanResult {
   assets: ScannedAsset[]
   /** Files the output keeps that are not assets (excluded, dotfiles, …), sorted by path. */
   others: CopiedEntry[]
+  /**
+   * The site's folders that hold no asset and no other such folder (empty ones, or ones holding
+   * only dotfiles or excluded files), sorted: empty directories of the site's tree, as
+   * `ipfs add -r` keeps them.
+   */
+  directories: string[]
   /** Total size of the assets. */
   bytes: number
   warnings: Warning[]
@@ -96,6 +102,12 @@ function checkReadable(file: string): void {
   }
 }
 
+/** The site folders with no asset beneath them and no site folder inside them. */
+function emptyDirectories(siteDirs: Set<string>, assetDirs: Set<string>): string[] {
+  const parents = new Set([...siteDirs].map((d) => path.posix.dirname(d)))
+  return [...siteDirs].filter((d) => !assetDirs.has(d) && !parents.has(d)).sort()
+}
+
 /**
  * Lists the site's files. Assets are the files matched by `include`, not by
  * `exclude`, and not dotfiles unless `dotfiles` is set; symlinks among them are
@@ -132,9 +144,11 @@ export async function scanSite(options: ScanOptions): Promise<ScanResult> {
   signal?.throwIfAborted()
 
   const assets = new Map<string, ScannedAsset>()
+  const siteDirs = new Set<string>()
   let needsFollow = false
   for (const entry of candidates) {
-    if (entry.dirent.isFile()) {
+    if (entry.dirent.isDirectory()) siteDirs.add(entry.path.replace(/\/$/, ''))
+    else if (entry.dirent.isFile()) {
       const source = path.join(dir, entry.path)
       assets.set(entry.path, { path: entry.path, source, size: 0, mtimeMs: 0, atimeMs: 0 })
     } else if (entry.dirent.isSymbolicLink()) {
@@ -201,5 +215,11 @@ export async function scanSite(options: ScanOptions): Promise<ScanResult> {
     throw globError(dir, cause)
   }
 
-  return { assets: [...assets.values()].sort(byPath), others: others.sort(byPath), bytes, warnings: [] }
+  return {
+    assets: [...assets.values()].sort(byPath),
+    others: others.sort(byPath),
+    directories: emptyDirectories(siteDirs, assetDirs),
+    bytes,
+    warnings: [],
+  }
 }
