@@ -27,6 +27,7 @@ export function exitCodeFor(code: ErrorCode | undefined): number {
     case 'ERR_NETEM_INVALID':
       return EXIT.USAGE
     case 'ERR_INPUT_MISSING':
+    case 'ERR_CAR_INVALID':
     case 'ERR_INPUT_NOT_DIRECTORY':
     case 'ERR_INPUT_EMPTY':
     case 'ERR_OUTPUT_INSIDE_INPUT':

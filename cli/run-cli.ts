@@ -286,6 +286,18 @@ function addHostCommands(program: Command): void {
       await runGc(flags)
     })
   host
+    .command('import')
+    .description(
+      'Load CAR files into the repo: every block verified and servable, whole DAGs pinned (stop the host first)',
+    )
+    .argument('<car...>', 'CAR files, e.g. dist-p2p/p2pcdn.car')
+    .addOption(repoOption())
+    .option('--json', 'print one JSON object per CAR on stdout')
+    .action(async (cars: string[], flags: { repo?: string; json?: boolean }) => {
+      const { runImport } = await import('./commands/host.js')
+      await runImport(cars, flags)
+    })
+  host
     .command('status')
     .description('Peer ID, addresses, pins, storage and connected session members')
     .addOption(repoOption())
@@ -293,6 +305,18 @@ function addHostCommands(program: Command): void {
     .action(async (flags: { repo?: string; json?: boolean }) => {
       const { runStatus } = await import('./commands/host.js')
       await runStatus(flags)
+    })
+  host
+    .command('kubo-session')
+    .description("Run session discovery on a Kubo node through its RPC API, so it meets the CDN's hosts")
+    .requiredOption('--api <url>', "the Kubo node's RPC API, e.g. http://127.0.0.1:5001")
+    .option('--token-env <VAR>', 'environment variable holding one of its API.Authorizations secrets')
+    .option('--session <name>', "CDN session name (default: the paper's unnamed session)")
+    .option('--session-period <ms>', 'session length in milliseconds (default: 60000)')
+    .option('--json', 'print the start and each member joining or leaving as JSON lines on stdout')
+    .action(async (flags: import('./commands/kubo-session.js').KuboSessionFlags) => {
+      const { runKuboSession } = await import('./commands/kubo-session.js')
+      await runKuboSession(flags)
     })
 }
 

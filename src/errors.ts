@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'ERR_SITE_NAME_TAKEN'
   /** A results file (`p2pcdn report`) is not in the paper's format. */
   | 'ERR_RESULTS_INVALID'
+  /** A CAR given to `p2pcdn host import` does not parse, or holds a block that does not match its CID. */
+  | 'ERR_CAR_INVALID'
   /** This machine or process cannot build emulated networks (not root, no `ip`/`tc`, no netns). */
   | 'ERR_NETEM_UNAVAILABLE'
   /** A network description is invalid (a rate, a name, a delay). */

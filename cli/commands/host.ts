@@ -3,6 +3,7 @@ import {
   type DhtMode,
   defaultRepoPath,
   gcRepo,
+  importCars,
   listTokens,
   type RepoStatus,
   repoStatus,
@@ -147,6 +148,19 @@ export async function runTokenRevoke(id: string, flags: { repo?: string }): Prom
     )
   }
   process.stderr.write(`Revoked token ${id}.\n`)
+}
+
+export async function runImport(cars: string[], flags: { repo?: string; json?: boolean }): Promise<void> {
+  const repo = flags.repo ?? defaultRepoPath()
+  await importCars(repo, cars, {
+    onImported(car) {
+      if (flags.json) process.stdout.write(`${JSON.stringify(car)}\n`)
+      const partial = car.partialRoots.length > 0 ? `, ${car.partialRoots.length} partial roots` : ''
+      process.stderr.write(
+        `${car.file}: ${car.blocks} blocks (${car.newBlocks} new), ${car.pinnedRoots.length} roots pinned with their DAGs${partial}, ${car.directPins} blocks pinned alone\n`,
+      )
+    },
+  })
 }
 
 export async function runGc(flags: { repo?: string; json?: boolean }): Promise<void> {

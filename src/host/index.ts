@@ -11,6 +11,7 @@ export { CarUploadError, type ImportCarResult, importCar } from './car-upload.js
 export { DEFAULT_HTTP, type HostOptions, type HostStatus, type RunningHost, startHost } from './host.js'
 export { createGateway, type GatewayOptions } from './http/gateway.js'
 export { CAR_UPLOAD_PATH, MISSING_BLOCKS_PATH, STATUS_PATH } from './http/router.js'
+export { type ImportCarsOptions, type ImportedCar, importCars } from './import-cars.js'
 export { type GcResult, gcRepo, type RepoStatus, repoStatus } from './maintenance.js'
 export { createHostNode, DEFAULT_LISTEN, DHT_PROTOCOLS, type DhtMode, type HostNodeOptions } from './node.js'
 export { type Pin, PinRequests, type PinStatus } from './pin-requests.js'

@@ -121,6 +121,14 @@ async function handle(exchange: Exchange, blocks: BlockSource, options: GatewayO
     )
   }
   const { cid, cidText } = request
+  // `Cache-Control: only-if-cached` asks whether this node has it: 412 when it does not.
+  if (
+    onlyIfCached(req) &&
+    !isIdentity(cid) &&
+    !((await options.isServable(cid)) && (await blocks.has(cid)))
+  ) {
+    throw new HttpError(412, '')
+  }
   if (!isIdentity(cid) && !(await options.isServable(cid))) {
     throw new HttpError(
       404,

@@ -16,10 +16,17 @@ const CODEC_TYPES = new Map<number, string>([
   [0x51, 'application/cbor'],
 ])
 
+/** `Cache-Control` of generated directory listings (as the path gateway spec suggests). */
+const LISTING_CACHE = 'public, max-age=604800, stale-while-revalidate=2678400'
+
+/** A UnixFS symlink's target, as bytes (path gateway spec: not followed, the target is the body). */
+const SYMLINK_TYPE = 'inode/symlink'
+
 type Entity =
   | { kind: 'file'; size: number }
   | { kind: 'directory' }
   | { kind: 'block'; bytes: Uint8Array; type: string }
+  | { kind: 'symlink'; target: Uint8Array }
   | { kind: 'unsupported'; what: string }
 
 async function entityOf(context: ServeContext, cid: CID): Promise<Entity> {
@@ -33,6 +40,7 @@ async function entityOf(context: ServeContext, cid: CID): Promise<Entity> {
   if (unixfs.type === 'file' || unixfs.type === 'raw')
     return { kind: 'file', size: Number(unixfs.fileSize()) }
   if (unixfs.isDirectory()) return { kind: 'directory' }
+  if (unixfs.type === 'symlink') return { kind: 'symlink', target: unixfs.data ?? new Uint8Array() }
   return { kind: 'unsupported', what: `UnixFS ${unixfs.type}` }
 }
 
@@ -59,13 +67,14 @@ async function serveFile(
   cid: CID,
   size: number,
   name?: string,
+  etag = cid.toString(),
 ) {
   const { blocks, exchange } = context
   const filename = context.request.url.searchParams.get('filename') ?? name
   const read = (start: number, end: number) => fileContent(blocks, cid, size, start, end, exchange.signal)
   await serveRanged(context, {
     size,
-    etag: cid.toString(),
+    etag,
     headers: { ...successHeaders(context, resolved, ''), ...disposition(context, name) },
     contentType: async () =>
       typeFromName(filename) ?? sniffType(await firstBytes(read(0, Math.min(size, SNIFF_BYTES)))),
@@ -88,10 +97,21 @@ async function serveDirectory(context: ServeContext, resolved: ResolvedPath): Pr
   )
   if (index !== undefined) {
     const entity = await entityOf(context, index.terminal)
-    if (entity.kind === 'file') return serveFile(context, resolved, index.terminal, entity.size, 'index.html')
+    // The ETag names the directory: what the URL asked for.
+    if (entity.kind === 'file')
+      return serveFile(
+        context,
+        resolved,
+        index.terminal,
+        entity.size,
+        'index.html',
+        resolved.terminal.toString(),
+      )
   }
   const headers: OutgoingHttpHeaders = {
     ...successHeaders(context, resolved, `"DirIndex-${DIR_INDEX_VERSION}_CID-${resolved.terminal}"`),
+    // A generated listing may change with this gateway's version: cached for a week, not forever.
+    'Cache-Control': LISTING_CACHE,
     'Content-Type': 'text/html; charset=utf-8',
   }
   if (notModified(context, headers)) return
@@ -131,6 +151,16 @@ export async function serveDeserialized(context: ServeContext): Promise<void> {
         contentType: () => entity.type,
         read: async function* (start, end) {
           yield entity.bytes.subarray(start, end)
+        },
+      })
+    case 'symlink':
+      return serveRanged(context, {
+        size: entity.target.length,
+        etag: resolved.terminal.toString(),
+        headers: successHeaders(context, resolved, ''),
+        contentType: () => SYMLINK_TYPE,
+        read: async function* (start, end) {
+          yield entity.target.subarray(start, end)
         },
       })
     case 'unsupported':
