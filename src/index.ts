@@ -15,6 +15,12 @@ export {
   RUNTIME_DATA_FILE,
   RUNTIME_FILE,
 } from './constants.js'
+export {
+  type KuboSession,
+  type KuboSessionEvents,
+  type KuboSessionOptions,
+  startKuboSession,
+} from './discovery/kubo-session.js'
 export { type ErrorCode, P2pcdnError } from './errors.js'
 export { HostError, hostRequest, type RetryPolicy } from './hosts/http.js'
 export {

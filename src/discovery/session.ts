@@ -18,86 +18,14 @@ import {
 import { peerIdFromCID, peerIdFromString } from '@libp2p/peer-id'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Blockstore } from 'interface-blockstore'
-import { importer } from 'ipfs-unixfs-importer'
 import { CID } from 'multiformats/cid'
-import { errors, P2pcdnError } from '../errors.js'
-import { importerOptions } from '../import/importer-options.js'
+import { positiveMs, sessionBlock, sessionContent, sessionNumber, withReason } from './session-file.js'
 
-/** The paper's session file content, before the session number. */
-const SESSION_PREFIX = 'Member of P2P CDN Session: '
+export { sessionBlock, sessionContent, sessionNumber } from './session-file.js'
 
 /** Peer store tag on session members: its `keep-alive` prefix makes libp2p keep and re-dial them. */
 export const SESSION_TAG = `${KEEP_ALIVE}-p2pcdn-session`
 const TAG_VALUE = 50
-
-/**
- * The content of the session file for session `n`.
- *
- * - Without a name: `Member of P2P CDN Session: <n>`, byte for byte the paper's file, so a node meets
- *   every node of the paper's (unnamed) CDN.
- * - With a name: `Member of P2P CDN Session: <name>: <n>`. The name is a salt that keeps separate CDNs
- *   apart: nodes of different names provide different blocks and never find each other. Split at the
- *   last `': '` to read the pair back; no two (name, n) pairs give the same content.
- *
- * @param n - The session number, see {@link sessionNumber}.
- * @param name - The CDN's name; any non-empty string.
- * @example
- * ```ts
- * sessionContent(26000000) // 'Member of P2P CDN Session: 26000000'
- * sessionContent(26000000, 'example.com') // 'Member of P2P CDN Session: example.com: 26000000'
- * ```
- */
-export function sessionContent(n: number, name?: string): string {
-  if (!Number.isSafeInteger(n) || n < 0) {
-    throw new P2pcdnError(
-      'ERR_CONFIG_INVALID',
-      `The session number must be a non-negative integer, got: ${String(n)}. Compute it with sessionNumber(Date.now()).`,
-    )
-  }
-  if (name === undefined) return `${SESSION_PREFIX}${n}`
-  if (typeof name !== 'string' || name === '') {
-    throw errors.optionInvalid('name', name, 'must be a non-empty string, or left out for the unnamed CDN')
-  }
-  return `${SESSION_PREFIX}${name}: ${n}`
-}
-
-/**
- * The block that `ipfs add` (Kubo's defaults: CIDv0, a dag-pb UnixFS file node, no raw leaves) makes of
- * the session file {@link sessionContent}`(n, name)`: its CID and its bytes. The content is far below one
- * chunk, so the file is this single block.
- *
- * @example
- * ```ts
- * const { cid } = await sessionBlock(sessionNumber(Date.now()))
- * console.log(cid.toString()) // Qm…
- * ```
- */
-export async function sessionBlock(n: number, name?: string): Promise<{ cid: CID; bytes: Uint8Array }> {
-  const content = new TextEncoder().encode(sessionContent(n, name))
-  const blocks = new Map<string, { cid: CID; bytes: Uint8Array }>()
-  const sink: Pick<Blockstore, 'put'> = {
-    put(cid, bytes) {
-      if (!(bytes instanceof Uint8Array)) throw new TypeError('The importer wrote a streamed block')
-      blocks.set(cid.toString(), { cid, bytes })
-      return cid
-    },
-  }
-  let root: CID | undefined
-  for await (const entry of importer([{ content }], sink, importerOptions('unixfs-v0-2015'))) root = entry.cid
-  const block = root === undefined ? undefined : blocks.get(root.toString())
-  if (block === undefined) throw new Error(`The importer gave no root block for session ${n}`)
-  return block
-}
-
-/**
- * The session number at `nowMs`: the number of whole periods since the Unix epoch.
- *
- * @param nowMs - Milliseconds since the epoch, e.g. `Date.now()`.
- * @param periodMs - Length of a session. @default 60_000 (the paper's minute)
- */
-export function sessionNumber(nowMs: number, periodMs = 60_000): number {
-  return Math.floor(nowMs / periodMs)
-}
 
 /** What session discovery needs of a node: a Helia node with libp2p has all three. */
 export interface SessionDiscoveryComponents {
@@ -152,19 +80,6 @@ interface Member {
   round: number
 }
 
-function positive(option: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw errors.optionInvalid(option, value, 'must be a positive number of milliseconds, e.g. 60000')
-  }
-  return value
-}
-
-function toError(cause: unknown, message: string): Error {
-  const reason = cause instanceof Error ? cause.message : String(cause)
-  return new Error(`${message}: ${reason}`, { cause })
-}
-
 /** A provider's id as a PeerId: routers give a CID (Helia's `Provider`), some a string or a PeerId. */
 function providerPeerId(id: unknown): PeerId {
   if (isPeerId(id)) return id
@@ -195,8 +110,12 @@ export function startSessionDiscovery(
   const { libp2p, routing, blockstore } = components
   const name = options.name
   sessionContent(0, name) // validates the name
-  const periodMs = positive('periodMs', options.periodMs, 60_000)
-  const lookupTimeoutMs = positive('lookupTimeoutMs', options.lookupTimeoutMs, Math.min(periodMs / 2, 30_000))
+  const periodMs = positiveMs('periodMs', options.periodMs, 60_000)
+  const lookupTimeoutMs = positiveMs(
+    'lookupTimeoutMs',
+    options.lookupTimeoutMs,
+    Math.min(periodMs / 2, 30_000),
+  )
   const now = options.now ?? Date.now
   const events = new TypedEventEmitter<SessionDiscoveryEvents>()
   const stopped = new AbortController()
@@ -236,7 +155,7 @@ export function startSessionDiscovery(
       await tag(peerId, multiaddrs, signal)
       await libp2p.dial(peerId, { signal })
     } catch (cause) {
-      if (!signal.aborted) report(toError(cause, `Could not reach session member ${key}`))
+      if (!signal.aborted) report(withReason(cause, `Could not reach session member ${key}`))
     }
   }
 
@@ -254,7 +173,8 @@ export function startSessionDiscovery(
       }
     } catch (cause) {
       // The lookup timeout ends a lookup normally.
-      if (!lookup.aborted) report(toError(cause, `Could not look up the providers of session ${n} (${cid})`))
+      if (!lookup.aborted)
+        report(withReason(cause, `Could not look up the providers of session ${n} (${cid})`))
     }
     await Promise.all(dials)
   }
@@ -264,7 +184,7 @@ export function startSessionDiscovery(
       await routing.provide(cid, { signal })
       provided.set(n, cid)
     } catch (cause) {
-      if (!signal.aborted) report(toError(cause, `Could not provide the block of session ${n} (${cid})`))
+      if (!signal.aborted) report(withReason(cause, `Could not provide the block of session ${n} (${cid})`))
     }
   }
 
@@ -276,7 +196,7 @@ export function startSessionDiscovery(
       try {
         await routing.cancelReprovide?.(cid)
       } catch (cause) {
-        report(toError(cause, `Could not stop re-providing the block of session ${old} (${cid})`))
+        report(withReason(cause, `Could not stop re-providing the block of session ${old} (${cid})`))
       }
     }
   }
@@ -287,7 +207,7 @@ export function startSessionDiscovery(
       if (round - member.round < 2) continue
       members.delete(key)
       await untag(member.peerId).catch((cause: unknown) => {
-        report(toError(cause, `Could not remove the keep-alive tag of ${key}`))
+        report(withReason(cause, `Could not remove the keep-alive tag of ${key}`))
       })
     }
   }
@@ -299,7 +219,7 @@ export function startSessionDiscovery(
       try {
         if (!(await blockstore.has(cid, { signal }))) await blockstore.put(cid, bytes, { signal })
       } catch (cause) {
-        if (!signal.aborted) report(toError(cause, `Could not store the block of session ${n} (${cid})`))
+        if (!signal.aborted) report(withReason(cause, `Could not store the block of session ${n} (${cid})`))
       }
     }
     const announced = Promise.all(blocks.map(({ cid }, i) => announce(cid, n + i, signal)))
@@ -321,7 +241,7 @@ export function startSessionDiscovery(
     setMaxListeners(Number.POSITIVE_INFINITY, signal)
     const running: Promise<void> = runRound(n, signal)
       .catch((cause: unknown) => {
-        if (!signal.aborted) report(toError(cause, `Session round ${n} failed`))
+        if (!signal.aborted) report(withReason(cause, `Session round ${n} failed`))
       })
       .finally(() => inFlight.delete(running))
     inFlight.add(running)

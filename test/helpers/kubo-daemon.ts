@@ -30,10 +30,28 @@ export interface KuboRepo {
   remove(): Promise<void>
 }
 
+/** One `API.Authorizations` entry (kubo's config/api.go `RPCAuthScope`). */
+export interface KuboAuthScope {
+  /** `bearer:<token>`, `basic:<user>:<password>` or `basic:<base64 of user:password>`. */
+  AuthSecret: string
+  /** RPC path prefixes this secret may call; `["/api/v0"]` is all of them (`version` always is). */
+  AllowedPaths: string[]
+}
+
 export interface KuboDaemon {
   repo: KuboRepo
   /** RPC API base URL, e.g. `http://127.0.0.1:40123`. */
   api: string
+  /**
+   * The first `AuthSecret` allowed every RPC path (`/api/v0`) when `authorizations` were given,
+   * for `ipfs --api-auth=…` and {@link KuboDaemon.rpc}; else undefined.
+   */
+  apiAuth?: string
+  /**
+   * `POST <api>/api/v0/<command>?<params>` with `apiAuth`'s `Authorization` header; resolves to the
+   * response (any status).
+   */
+  rpc(command: string, params?: Array<[string, string]>): Promise<Response>
   /** Gateway base URL. */
   gateway: string
   peerId: string
@@ -87,7 +105,7 @@ export async function initKubo(options: { profile?: KuboUnixfsProfile } = {}): P
 }
 
 /** Reads the daemon's stdout until it is ready; resolves the RPC and gateway addresses it printed. */
-function waitReady(child: ChildProcess): Promise<{ api: string; gateway: string }> {
+function waitReady(child: ChildProcess): Promise<{ api: string; gateway: string; stdout: string }> {
   return new Promise((resolve, reject) => {
     let out = ''
     let err = ''
@@ -109,7 +127,7 @@ function waitReady(child: ChildProcess): Promise<{ api: string; gateway: string 
       clearTimeout(timer)
       const api = /RPC API server listening on (\S+)/.exec(out)?.[1] ?? ''
       const gateway = /Gateway server listening on (\S+)/.exec(out)?.[1] ?? ''
-      resolve({ api: toUrl(api), gateway: toUrl(gateway) })
+      resolve({ api: toUrl(api), gateway: toUrl(gateway), stdout: out })
     })
     child.once('exit', (code) =>
       fail(new Error(`Kubo exited (${code}) before it was ready:\n${out}\n${err}`)),
@@ -117,29 +135,73 @@ function waitReady(child: ChildProcess): Promise<{ api: string; gateway: string 
   })
 }
 
+/** Kubo's `Authorization` header for an `AuthSecret` (`config.ConvertAuthSecret` in config/api.go). */
+export function kuboAuthHeader(secret: string): string {
+  const colon = secret.indexOf(':')
+  if (colon < 0) return `Bearer ${secret}`
+  const type = secret.slice(0, colon)
+  const value = secret.slice(colon + 1)
+  if (type === 'basic') return `Basic ${value.includes(':') ? Buffer.from(value).toString('base64') : value}`
+  if (type === 'bearer') return `Bearer ${value}`
+  throw new Error(`Kubo does not know the AuthSecret type of ${JSON.stringify(type)}`)
+}
+
+/**
+ * The peer ID and swarm addresses without the RPC API (which `API.Authorizations` closes to
+ * `ipfs id`): the ID from the repo's config, the TCP ports from the daemon's "Swarm listening on
+ * 127.0.0.1:<port> (TCP)" lines (the `test` profile listens on 127.0.0.1 TCP only).
+ */
+async function identityFromRepo(
+  repo: KuboRepo,
+  stdout: string,
+): Promise<{ ID: string; Addresses: string[] }> {
+  const config = JSON.parse(await fs.readFile(path.join(repo.path, 'config'), 'utf8')) as {
+    Identity: { PeerID: string }
+  }
+  const ID = config.Identity.PeerID
+  const Addresses = [...stdout.matchAll(/^Swarm listening on ([\d.]+):(\d+) \(([A-Z+]+)\)$/gm)]
+    .filter((m) => (m[3] ?? '').split('+').includes('TCP'))
+    .map((m) => `/ip4/${m[1]}/tcp/${m[2]}/p2p/${ID}`)
+  return { ID, Addresses }
+}
+
 /**
  * Starts `ipfs daemon` on a repo (a new one with `profile` unless given). `configure` runs before
- * the start, e.g. to set `API.Authorizations`.
+ * the start; `authorizations` sets `API.Authorizations` (the RPC API then answers 403 to a request
+ * without one of their secrets, `ipfs id` included, so the peer ID and addresses are read from the
+ * repo's config and the daemon's output instead).
  */
 export async function startKubo(
   options: {
     repo?: KuboRepo
     profile?: KuboUnixfsProfile
     configure?: (repo: KuboRepo) => Promise<void>
+    authorizations?: Record<string, KuboAuthScope>
     args?: string[]
   } = {},
 ): Promise<KuboDaemon> {
   const repo = options.repo ?? (await initKubo(options.profile ? { profile: options.profile } : {}))
   await options.configure?.(repo)
+  if (options.authorizations) await repo.config('API.Authorizations', options.authorizations)
   const child = spawn(kubo.path, ['daemon', ...(options.args ?? [])], {
     env: repo.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const { api, gateway } = await waitReady(child)
-  const id = JSON.parse(await repo.ipfs(['id', '--api', `/ip4/127.0.0.1/tcp/${new URL(api).port}`])) as {
-    ID: string
-    Addresses: string[] | null
-  }
+  const { api, gateway, stdout } = await waitReady(child)
+  const id = options.authorizations
+    ? await identityFromRepo(repo, stdout)
+    : (JSON.parse(await repo.ipfs(['id', '--api', `/ip4/127.0.0.1/tcp/${new URL(api).port}`])) as {
+        ID: string
+        Addresses: string[] | null
+      })
+  const apiAuth = Object.values(options.authorizations ?? {}).find((scope) =>
+    scope.AllowedPaths.includes('/api/v0'),
+  )?.AuthSecret
+  const rpc: KuboDaemon['rpc'] = (command, params = []) =>
+    fetch(`${api}/api/v0/${command}?${new URLSearchParams(params)}`, {
+      method: 'POST',
+      headers: apiAuth ? { Authorization: kuboAuthHeader(apiAuth) } : {},
+    })
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
     const exited = new Promise((resolve) => child.once('exit', resolve))
@@ -151,6 +213,8 @@ export async function startKubo(
   return {
     repo,
     api,
+    ...(apiAuth ? { apiAuth } : {}),
+    rpc,
     gateway,
     peerId: id.ID,
     multiaddrs: (id.Addresses ?? []).filter((a) => a.startsWith('/ip4/127.0.0.1/')),

@@ -1,0 +1,101 @@
+import { P2pcdnError, startKuboSession } from '../../src/index.js'
+
+export interface KuboSessionFlags {
+  api: string
+  tokenEnv?: string
+  session?: string
+  sessionPeriod?: string
+  json?: boolean
+}
+
+const invalid = (option: string, value: unknown, fix: string) =>
+  new P2pcdnError('ERR_CONFIG_INVALID', `The \`--${option}\` option ${fix}, got: ${JSON.stringify(value)}.`)
+
+function readToken(variable: string | undefined): string | undefined {
+  if (variable === undefined) return undefined
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) {
+    throw invalid('token-env', variable, 'must name an environment variable, e.g. KUBO_TOKEN')
+  }
+  const token = process.env[variable]
+  if (!token) {
+    throw new P2pcdnError(
+      'ERR_CONFIG_INVALID',
+      `The environment variable ${variable} (--token-env) is not set: set it to one of the Kubo node's API.Authorizations secrets, e.g. bearer:<token>.`,
+    )
+  }
+  return token
+}
+
+/**
+ * `p2pcdn host kubo-session`: runs the paper's session discovery on a Kubo node through its RPC API
+ * until Ctrl-C or SIGTERM. Members as they connect and leave go to stderr (to stdout as JSON lines
+ * with `--json`), errors of a round to stderr, each new message once.
+ */
+export async function runKuboSession(flags: KuboSessionFlags): Promise<void> {
+  const token = readToken(flags.tokenEnv)
+  let periodMs: number | undefined
+  if (flags.sessionPeriod !== undefined) {
+    periodMs = Number(flags.sessionPeriod)
+    if (!Number.isFinite(periodMs) || periodMs <= 0) {
+      throw invalid('session-period', flags.sessionPeriod, 'must be a positive number of milliseconds')
+    }
+  }
+  if (flags.session === '') throw invalid('session', flags.session, 'must be a non-empty name')
+  const stopped = new AbortController()
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`p2pcdn host kubo-session: ${signal}, stopping…\n`)
+    stopped.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    // Ctrl-C while Kubo is still being asked for its ID: stop quietly.
+    const session = await startKuboSession({
+      api: flags.api,
+      signal: stopped.signal,
+      ...(token !== undefined ? { token } : {}),
+      ...(flags.session !== undefined ? { name: flags.session } : {}),
+      ...(periodMs !== undefined ? { periodMs } : {}),
+    })
+    const json = (value: unknown) => process.stdout.write(`${JSON.stringify(value)}\n`)
+    const info = {
+      event: 'start',
+      peerId: session.peerId,
+      api: session.api,
+      session: flags.session ?? null,
+      periodMs: periodMs ?? 60_000,
+    }
+    process.stderr.write(
+      [
+        `p2pcdn host kubo-session: Kubo node ${info.peerId} at ${info.api}`,
+        `  session  ${info.session ?? 'the paper’s (no name)'}, every ${info.periodMs} ms`,
+        'Ctrl-C stops it.',
+        '',
+      ].join('\n'),
+    )
+    if (flags.json) json(info)
+    session.events.addEventListener('connect', ({ detail }) => {
+      if (flags.json) json({ event: 'member', peerId: detail.peerId, multiaddrs: detail.multiaddrs })
+      else process.stderr.write(`member ${detail.peerId} connected\n`)
+    })
+    session.events.addEventListener('leave', ({ detail }) => {
+      if (flags.json) json({ event: 'left', peerId: detail })
+      else process.stderr.write(`member ${detail} left\n`)
+    })
+    let last = ''
+    session.events.addEventListener('error', ({ detail }) => {
+      if (detail.message === last) return
+      last = detail.message
+      process.stderr.write(`p2pcdn host kubo-session: ${detail.message}\n`)
+    })
+    if (!stopped.signal.aborted) {
+      await new Promise((resolve) => stopped.signal.addEventListener('abort', resolve, { once: true }))
+    }
+    await session.stop()
+  } catch (error) {
+    if (!stopped.signal.aborted) throw error
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
