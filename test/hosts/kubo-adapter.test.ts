@@ -1,30 +1,39 @@
 /**
- * The Kubo RPC host adapter. Kubo itself is a Go binary that no package registry reachable here
- * ships, so it cannot run in these tests: they talk to test/helpers/kubo-standin.ts, a server on
- * 127.0.0.1 that follows Kubo's documented RPC API (POST only, `arg` query parameters, Kubo's JSON
- * and error shapes, 403 under API.Authorizations), backed by a real Helia node. The CARs come from
- * real `publish` runs on a small site.
+ * The Kubo RPC host adapter against a real Kubo daemon (test/helpers/peers.ts finds it;
+ * test/helpers/kubo-daemon.ts starts it with Kubo's `test` profile: 127.0.0.1 only, no bootstrap,
+ * no mDNS) with `API.Authorizations` set, as a Kubo opened to a publisher should be. The CARs come
+ * from real `publish` runs on a small site.
+ *
+ * A recording proxy (test/helpers/recording-proxy.ts) sits between the adapter and Kubo, to count
+ * the requests and bytes the adapter sends. It also injects the few failures a healthy Kubo on
+ * 127.0.0.1 cannot be made to produce — a 500 on `dag/import` (retried), a 400 (not retried), a
+ * `PinErrorMsg` (a pin failing inside Kubo), a `routing/provide` stream ending in a DHT query
+ * error — and each test that uses one says
+ * "injected". Everything else is Kubo's own answer: the 403s of `API.Authorizations`, "is not
+ * pinned", "cannot provide, no connected peers", a provide that reaches a peer.
  */
 import '../../src/utils/promise-with-resolvers.js'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { CarReader, CarWriter } from '@ipld/car'
-import { exporter } from 'ipfs-unixfs-exporter'
 import { CID } from 'multiformats/cid'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { kuboAdapter, kuboAuthorization } from '../../src/hosts/adapters/kubo.js'
 import { HostError } from '../../src/hosts/http.js'
 import type { HostTarget, PushJob } from '../../src/hosts/types.js'
 import { publish } from '../../src/index.js'
+import { deadUrl } from '../helpers/fault-proxy.js'
 import { tempDirs } from '../helpers/fs.js'
-import { type KuboStandin, type KuboStandinOptions, startKuboStandin } from '../helpers/kubo-standin.js'
+import { type KuboDaemon, startKubo } from '../helpers/kubo-daemon.js'
+import { kubo } from '../helpers/peers.js'
+import { type RecordingProxy, startRecordingProxy } from '../helpers/recording-proxy.js'
 
 const dirs = tempDirs()
-const standins: KuboStandin[] = []
 const FAST = { retries: 2, baseMs: 1, maxMs: 5 }
+/** The publisher's token: `bearer:<TOKEN>` in Kubo's `API.Authorizations`. */
+const TOKEN = `ci-${randomBytes(16).toString('hex')}`
 
 interface Site {
   root: CID
@@ -51,12 +60,6 @@ async function buildSite(label: string, big: Buffer, about: string): Promise<Sit
   return { root: CID.parse(result.root), car: result.car, carBytes: (await fs.stat(result.car)).size, big }
 }
 
-async function standin(options: KuboStandinOptions = {}): Promise<KuboStandin> {
-  const s = await startKuboStandin(options)
-  standins.push(s)
-  return s
-}
-
 const target = (url: string, extra: Partial<HostTarget> = {}): HostTarget => ({
   name: 'kubo-test',
   url,
@@ -74,22 +77,6 @@ const job = (site: Site, extra: Partial<PushJob> = {}): PushJob => ({
   ...extra,
 })
 
-async function cat(s: KuboStandin, ipfsPath: string): Promise<Buffer> {
-  const entry = await exporter(ipfsPath, s.helia.blockstore)
-  if (entry.type !== 'file' && entry.type !== 'raw') throw new Error(`${ipfsPath} is a ${entry.type}`)
-  const chunks: Uint8Array[] = []
-  for await (const chunk of entry.content()) chunks.push(chunk)
-  return Buffer.concat(chunks)
-}
-
-const recursivelyPinned = async (s: KuboStandin, cid: CID) =>
-  s.helia.pins.get(cid).then(
-    (pin) => pin.depth === Number.POSITIVE_INFINITY,
-    () => false,
-  )
-
-const totalBytes = (s: KuboStandin) => s.requests.reduce((sum, r) => sum + r.bytes, 0)
-
 async function rejection(promise: Promise<unknown>): Promise<HostError> {
   const err = await promise.then(
     () => undefined,
@@ -106,58 +93,15 @@ beforeAll(async () => {
   expect(siteA.root.equals(siteB.root)).toBe(false)
 })
 
-afterEach(async () => {
-  await Promise.all(standins.splice(0).map((s) => s.close()))
-})
-
 afterAll(async () => {
   await dirs.cleanup()
 })
 
-describe('the stand-in answers like Kubo', () => {
-  it('takes POST only, and answers unknown commands and missing arguments with Kubo statuses', async () => {
-    const s = await standin()
-    const get = await fetch(`${s.url}/api/v0/version`)
-    expect(get.status).toBe(405)
-    const unknown = await fetch(`${s.url}/api/v0/no/such/command`, { method: 'POST' })
-    expect(unknown.status).toBe(404)
-    const missing = await fetch(`${s.url}/api/v0/pin/rm`, { method: 'POST' })
-    expect(missing.status).toBe(400)
-    expect(await missing.json()).toEqual({
-      Message: 'argument "ipfs-path" is required',
-      Code: 1,
-      Type: 'error',
-    })
-    const notPinned = await fetch(`${s.url}/api/v0/pin/ls?arg=${siteA.root}&type=recursive`, {
-      method: 'POST',
-    })
-    expect(notPinned.status).toBe(500)
-    expect(await notPinned.json()).toEqual({
-      Message: `path '${siteA.root}' is not pinned`,
-      Code: 0,
-      Type: 'error',
-    })
-  })
-})
-
-describe('check()', () => {
-  it("reports Kubo's version and the latency", async () => {
-    const s = await standin({ version: '0.38.1' })
-    const check = await kuboAdapter(target(s.url)).check()
-    expect(check).toMatchObject({ reachable: true, authorised: true, version: '0.38.1' })
-    expect(check.error).toBeUndefined()
-    expect(check.latencyMs).toBeGreaterThanOrEqual(0)
-    expect(check.latencyMs).toBeLessThan(5_000)
-    expect(s.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /api/v0/version'])
-  })
-
+describe('check() without a Kubo', () => {
   it('reports an unreachable host without throwing', async () => {
-    const closed = createServer()
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
-    const { port } = closed.address() as AddressInfo
-    await new Promise<void>((resolve) => closed.close(() => resolve()))
+    const url = await deadUrl()
     const started = Date.now()
-    const check = await kuboAdapter(target(`http://127.0.0.1:${port}`), { retry: { retries: 0 } }).check()
+    const check = await kuboAdapter(target(url), { retry: { retries: 0 } }).check()
     expect(Date.now() - started).toBeLessThan(3_000)
     expect(check).toMatchObject({ reachable: false, authorised: false })
     expect(check.error).toContain('kubo-test')
@@ -168,7 +112,8 @@ describe('check()', () => {
     const server: Server = createServer((_req, res) => res.end('<html>hello</html>'))
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const address = server.address()
+      const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
       const adapter = kuboAdapter(target(url), { retry: FAST })
       const check = await adapter.check()
       expect(check).toMatchObject({ reachable: true, authorised: false })
@@ -184,183 +129,388 @@ describe('check()', () => {
   })
 })
 
-describe('tokens (API.Authorizations)', () => {
-  it.each([
-    ['alice:secret-pw', `Basic ${Buffer.from('alice:secret-pw').toString('base64')}`],
-    ['basic:alice:secret-pw', `Basic ${Buffer.from('alice:secret-pw').toString('base64')}`],
-    ['basic:YWxpY2U6c2VjcmV0LXB3', 'Basic YWxpY2U6c2VjcmV0LXB3'],
-    ['secret-token123', 'Bearer secret-token123'],
-    ['bearer:secret-token123', 'Bearer secret-token123'],
-  ])('token %s is sent as %s', async (token, header) => {
-    expect(kuboAuthorization(token)).toBe(header)
-    const s = await standin({ authorization: header })
-    const check = await kuboAdapter(target(s.url, { token })).check()
-    expect(check).toMatchObject({ reachable: true, authorised: true })
-  })
+describe.skipIf(kubo.skip)(kubo.title('the kubo adapter against a real Kubo with API.Authorizations'), () => {
+  let daemon: KuboDaemon
+  let proxy: RecordingProxy
 
-  it('a wrong token: check() says not authorised, push() fails with ERR_HOST_AUTH without the token', async () => {
-    const token = 'wrong-token-6f1d2c'
-    const s = await standin({ authorization: 'Bearer right-token' })
-    const adapter = kuboAdapter(target(s.url, { token, tokenEnv: 'KUBO_TOKEN' }), { retry: FAST })
-
-    const check = await adapter.check()
-    expect(check).toMatchObject({ reachable: true, authorised: false })
-    expect(check.error).toContain('403')
-    expect(check.error).not.toContain(token)
-
-    const err = await rejection(adapter.push(job(siteA)))
-    expect(err.code).toBe('ERR_HOST_AUTH')
-    expect(err.status).toBe(403)
-    expect(err.message).toContain('kubo-test')
-    expect(err.message).toContain(s.url)
-    expect(err.message).toContain('$KUBO_TOKEN')
-    expect(err.message).not.toContain(token)
-    expect(s.calls('dag/import')).toHaveLength(0)
-    expect(await recursivelyPinned(s, siteA.root)).toBe(false)
-  })
-})
-
-describe('push()', () => {
-  it('imports the CAR once, pins the root, and announces it', async () => {
-    const s = await standin()
-    const outcome = await kuboAdapter(target(s.url)).push(job(siteA))
-
-    expect(outcome.status).toBe('pinned')
-    expect(outcome.requestid).toBeUndefined()
-    expect(await recursivelyPinned(s, siteA.root)).toBe(true)
-    expect(await cat(s, `/ipfs/${siteA.root}/big.bin`)).toEqual(siteA.big)
-    expect((await cat(s, `/ipfs/${siteA.root}/docs/about.html`)).toString()).toBe(
-      '<p>about, first version</p>',
-    )
-
-    const imports = s.calls('dag/import')
-    expect(imports).toHaveLength(1)
-    expect(imports[0]?.query.get('pin-roots')).toBe('true')
-    // the CAR plus the multipart framing, once
-    expect(imports[0]?.bytes).toBeGreaterThan(siteA.carBytes)
-    expect(imports[0]?.bytes).toBeLessThan(siteA.carBytes + 1024)
-    expect(outcome.bytesSent).toBe(totalBytes(s))
-
-    const provides = s.calls('routing/provide')
-    expect(provides).toHaveLength(1)
-    expect(provides[0]?.query.getAll('arg')).toEqual([siteA.root.toString()])
-    expect(provides[0]?.query.get('recursive')).toBe('true')
-    expect(s.requests.every((r) => r.method === 'POST')).toBe(true)
-    expect(outcome.detail).toMatch(/announced to the DHT/)
-    expect(outcome.detail).not.toMatch(/not announced/)
-  })
-
-  it('pins even when asked not to wait: Kubo pins before it answers', async () => {
-    const s = await standin()
-    const outcome = await kuboAdapter(target(s.url)).push(job(siteA, { wait: false }))
-    expect(outcome.status).toBe('pinned')
-    expect(await recursivelyPinned(s, siteA.root)).toBe(true)
-  })
-
-  it('sends no CAR for a root the node already pins', async () => {
-    const s = await standin()
-    const adapter = kuboAdapter(target(s.url))
-    await adapter.push(job(siteA))
-    const before = s.requests.length
-
-    const again = await adapter.push(job(siteA, { previous: { root: siteA.root.toString() } }))
-    expect(again.status).toBe('already-pinned')
-    expect(again.bytesSent).toBe(0)
-    const sent = s.requests.slice(before)
-    expect(sent.map((r) => r.path)).toEqual(['/api/v0/pin/ls'])
-    expect(sent[0]?.query.get('type')).toBe('recursive')
-    expect(s.calls('dag/import')).toHaveLength(1)
-    expect(await recursivelyPinned(s, siteA.root)).toBe(true)
-  })
-
-  it('replaces the previous root with the new one', async () => {
-    const s = await standin()
-    const adapter = kuboAdapter(target(s.url))
-    await adapter.push(job(siteA))
-    expect(await recursivelyPinned(s, siteA.root)).toBe(true)
-
-    const outcome = await adapter.push(job(siteB, { previous: { root: siteA.root.toString() } }))
-    expect(outcome.status).toBe('pinned')
-    expect(await recursivelyPinned(s, siteB.root)).toBe(true)
-    expect(await recursivelyPinned(s, siteA.root)).toBe(false)
-    expect(s.calls('pin/rm').map((r) => r.query.getAll('arg'))).toEqual([[siteA.root.toString()]])
-    expect(outcome.detail).toContain(`unpinned previous root ${siteA.root}`)
-    expect(outcome.replaced).toBe(siteA.root.toString())
-    expect((await cat(s, `/ipfs/${siteB.root}/docs/about.html`)).toString()).toBe(
-      '<p>about, second version</p>',
-    )
-  })
-
-  it('leaves alone a previous root that this node does not pin', async () => {
-    const s = await standin()
-    const outcome = await kuboAdapter(target(s.url)).push(
-      job(siteB, { previous: { root: siteA.root.toString() } }),
-    )
-    expect(outcome.status).toBe('pinned')
-    expect(outcome.replaced).toBeUndefined()
-    expect(s.calls('pin/rm')).toHaveLength(0)
-    expect(await recursivelyPinned(s, siteB.root)).toBe(true)
-  })
-
-  it('retries a dag/import that failed with 500, and succeeds', async () => {
-    const s = await standin({
-      faults: { 'dag/import': [{ status: 500, message: 'context deadline exceeded' }] },
+  beforeAll(async () => {
+    daemon = await startKubo({
+      authorizations: {
+        ci: { AuthSecret: `bearer:${TOKEN}`, AllowedPaths: ['/api/v0'] },
+        alice: { AuthSecret: 'basic:alice:secret-pw', AllowedPaths: ['/api/v0'] },
+        bot: { AuthSecret: 'bearer:secret-token123', AllowedPaths: ['/api/v0'] },
+        // a token that may call `version` (always allowed) and `id`, nothing a push needs
+        watcher: { AuthSecret: 'bearer:watch-only-token', AllowedPaths: ['/api/v0/id'] },
+      },
     })
-    const outcome = await kuboAdapter(target(s.url), { retry: FAST }).push(job(siteA))
-    expect(outcome.status).toBe('pinned')
-    expect(s.calls('dag/import')).toHaveLength(2)
-    expect(await recursivelyPinned(s, siteA.root)).toBe(true)
-    // the CAR went twice, and both are counted
-    expect(outcome.bytesSent).toBe(totalBytes(s))
-    expect(outcome.bytesSent).toBeGreaterThan(2 * siteA.carBytes)
+  }, 90_000)
+
+  afterAll(async () => {
+    await daemon?.stop()
+    await daemon?.repo.remove()
   })
 
-  it('does not retry a 400', async () => {
-    const s = await standin({
-      faults: { 'dag/import': [{ status: 400, message: 'unknown option "pin-roots"' }] },
+  /** Each test starts with neither site pinned nor stored in Kubo, and a fresh proxy. */
+  beforeEach(async () => {
+    for (const site of [siteA, siteB]) {
+      await (await daemon.rpc('pin/rm', [['arg', site.root.toString()]])).text()
+    }
+    const gc = await daemon.rpc('repo/gc')
+    expect(gc.status, await gc.text()).toBe(200)
+    proxy = await startRecordingProxy(daemon.api)
+  })
+
+  afterEach(async () => {
+    await proxy?.close()
+  })
+
+  const calls = (command: string) => proxy.calls(`/api/v0/${command}`)
+  const withToken = (extra: Partial<HostTarget> = {}) =>
+    target(proxy.url, { token: TOKEN, tokenEnv: 'KUBO_TOKEN', ...extra })
+
+  const recursivelyPinned = async (cid: CID): Promise<boolean> => {
+    const res = await daemon.rpc('pin/ls', [
+      ['arg', cid.toString()],
+      ['type', 'recursive'],
+    ])
+    const body = (await res.json()) as { Keys?: Record<string, { Type: string }>; Message?: string }
+    if (res.status === 500 && /is not pinned/.test(body.Message ?? '')) return false
+    expect(res.status, body.Message).toBe(200)
+    return Object.values(body.Keys ?? {}).some((key) => key.Type === 'recursive')
+  }
+
+  const cat = async (ipfsPath: string): Promise<Buffer> => {
+    const res = await daemon.rpc('cat', [
+      ['arg', ipfsPath],
+      ['offline', 'true'],
+    ])
+    const bytes = Buffer.from(await res.arrayBuffer())
+    expect(res.status, bytes.toString()).toBe(200)
+    return bytes
+  }
+
+  it('Kubo answers as the adapter expects: POST only, 403 without a token, Kubo error shapes', async () => {
+    const get = await fetch(`${daemon.api}/api/v0/version`, {
+      headers: { Authorization: `Bearer ${TOKEN}` },
     })
-    const err = await rejection(kuboAdapter(target(s.url), { retry: FAST }).push(job(siteA)))
-    expect(err.code).toBe('ERR_HOST_REJECTED')
-    expect(err.status).toBe(400)
-    expect(err.message).toContain('kubo-test')
-    expect(err.message).toContain('unknown option "pin-roots"')
-    expect(s.calls('dag/import')).toHaveLength(1)
-    expect(await recursivelyPinned(s, siteA.root)).toBe(false)
+    expect(get.status).toBe(405)
+    const none = await fetch(`${daemon.api}/api/v0/version`, { method: 'POST' })
+    expect(none.status).toBe(403)
+    expect(await none.text()).toContain('API.Authorizations')
+    const unknown = await daemon.rpc('no/such/command')
+    expect(unknown.status).toBe(404)
+    // a malformed call: 400, and plain text, not Kubo's JSON error
+    const missing = await daemon.rpc('pin/rm')
+    expect(missing.status).toBe(400)
+    expect(missing.headers.get('content-type')).toMatch(/^text\/plain/)
+    expect((await missing.text()).trim()).toBe('argument "ipfs-path" is required')
+    const notPinned = await daemon.rpc('pin/ls', [
+      ['arg', siteA.root.toString()],
+      ['type', 'recursive'],
+    ])
+    expect(notPinned.status).toBe(500)
+    expect(await notPinned.json()).toEqual({
+      Message: `path '${siteA.root}' is not pinned`,
+      Code: 0,
+      Type: 'error',
+    })
   })
 
-  it('fails when Kubo imports the CAR but cannot pin the root (PinErrorMsg)', async () => {
-    // the site's CAR without one of its blocks: the DAG is incomplete, the pin walk fails
-    const reader = await CarReader.fromBytes(await fs.readFile(siteA.car))
-    const { writer, out } = CarWriter.create(await reader.getRoots())
-    const chunks: Uint8Array[] = []
-    const collected = (async () => {
-      for await (const chunk of out) chunks.push(chunk)
-    })()
-    let index = 0
-    for await (const block of reader.blocks()) if (index++ !== 3) await writer.put(block)
-    await writer.close()
-    await collected
-    const broken = path.join(await dirs.make('kubo-broken'), 'broken.car')
-    await fs.writeFile(broken, Buffer.concat(chunks))
-
-    const s = await standin()
-    const err = await rejection(kuboAdapter(target(s.url), { retry: FAST }).push(job(siteA, { car: broken })))
-    expect(err.code).toBe('ERR_HOST_FAILED')
-    expect(err.message).toContain('kubo-test')
-    expect(err.message).toContain(`could not pin ${siteA.root}`)
-    expect(s.calls('dag/import')).toHaveLength(1)
-    expect(s.calls('routing/provide')).toHaveLength(0)
+  describe('check()', () => {
+    it("reports Kubo's version and the latency", async () => {
+      const { Version } = (await (await daemon.rpc('version')).json()) as { Version: string }
+      expect(Version).toMatch(/^\d+\.\d+\.\d+/)
+      const check = await kuboAdapter(withToken()).check()
+      expect(check).toMatchObject({ reachable: true, authorised: true, version: Version })
+      expect(check.error).toBeUndefined()
+      expect(check.latencyMs).toBeGreaterThanOrEqual(0)
+      expect(check.latencyMs).toBeLessThan(5_000)
+      expect(proxy.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /api/v0/version'])
+      expect(proxy.requests[0]?.authorization).toBe(`Bearer ${TOKEN}`)
+    })
   })
 
-  it.each([
-    ['no-peers', /not announced to the DHT .*cannot provide, no connected peers/],
-    ['query-error', /not announced to the DHT: failed to find any peer in table/],
-  ] as const)('a failed provide (%s) is a note, not a failure, and is not retried', async (provide, note) => {
-    const s = await standin({ provide })
-    const outcome = await kuboAdapter(target(s.url), { retry: FAST }).push(job(siteA))
-    expect(outcome.status).toBe('pinned')
-    expect(outcome.detail).toMatch(note)
-    expect(s.calls('routing/provide')).toHaveLength(1)
-    expect(await recursivelyPinned(s, siteA.root)).toBe(true)
+  describe('tokens (API.Authorizations)', () => {
+    it.each([
+      // AuthSecret basic:alice:secret-pw
+      ['alice:secret-pw', `Basic ${Buffer.from('alice:secret-pw').toString('base64')}`],
+      ['basic:alice:secret-pw', `Basic ${Buffer.from('alice:secret-pw').toString('base64')}`],
+      ['basic:YWxpY2U6c2VjcmV0LXB3', 'Basic YWxpY2U6c2VjcmV0LXB3'],
+      // AuthSecret bearer:secret-token123
+      ['secret-token123', 'Bearer secret-token123'],
+      ['bearer:secret-token123', 'Bearer secret-token123'],
+    ])('token %s is sent as %s, and Kubo takes it for a push', async (token, header) => {
+      expect(kuboAuthorization(token)).toBe(header)
+      const adapter = kuboAdapter(withToken({ token }))
+      expect(await adapter.check()).toMatchObject({ reachable: true, authorised: true })
+      const outcome = await adapter.push(job(siteA))
+      expect(outcome.status).toBe('pinned')
+      expect(await recursivelyPinned(siteA.root)).toBe(true)
+      expect(new Set(proxy.requests.map((r) => r.authorization))).toEqual(new Set([header]))
+      expect(proxy.requests.every((r) => r.status !== 403)).toBe(true)
+    })
+
+    it('a wrong token: check() says not authorised, push() fails with ERR_HOST_AUTH without the token', async () => {
+      const token = 'wrong-token-6f1d2c'
+      const adapter = kuboAdapter(withToken({ token }), { retry: FAST })
+
+      const check = await adapter.check()
+      expect(check).toMatchObject({ reachable: true, authorised: false })
+      expect(check.error).toContain('403')
+      expect(check.error).toContain('kubo-test')
+      expect(check.error).not.toContain(token)
+
+      const err = await rejection(adapter.push(job(siteA)))
+      expect(err.code).toBe('ERR_HOST_AUTH')
+      expect(err.status).toBe(403)
+      expect(err.message).toContain('kubo-test')
+      expect(err.message).toContain(proxy.url)
+      expect(err.message).toContain('$KUBO_TOKEN')
+      expect(err.message).toContain('Kubo RPC Access Denied') // Kubo's own words
+      expect(err.message).not.toContain(token)
+      expect(err.message).not.toContain(TOKEN)
+      expect(calls('dag/import')).toHaveLength(0)
+      expect(calls('pin/ls')).toHaveLength(1) // a 403 is not retried
+      expect(await recursivelyPinned(siteA.root)).toBe(false)
+    })
+
+    it('no token at all: ERR_HOST_AUTH saying a token is needed', async () => {
+      const err = await rejection(kuboAdapter(target(proxy.url), { retry: FAST }).push(job(siteA)))
+      expect(err.code).toBe('ERR_HOST_AUTH')
+      expect(err.message).toContain('kubo-test')
+      expect(err.message).toContain('--token-env')
+      expect(proxy.requests.every((r) => r.authorization === undefined)).toBe(true)
+    })
+
+    it('a token whose AllowedPaths leave out the pin commands: check() passes (version always does), push() fails', async () => {
+      const adapter = kuboAdapter(withToken({ token: 'bearer:watch-only-token' }), { retry: FAST })
+      expect(await adapter.check()).toMatchObject({ reachable: true, authorised: true })
+      const err = await rejection(adapter.push(job(siteA)))
+      expect(err.code).toBe('ERR_HOST_AUTH')
+      expect(err.status).toBe(403)
+      expect(err.message).toContain('kubo-test')
+      expect(err.message).not.toContain('watch-only-token')
+      expect(await recursivelyPinned(siteA.root)).toBe(false)
+    })
+  })
+
+  describe('push()', () => {
+    it('imports the CAR once, pins the root, and notes that Kubo, with no peers, could not announce it', async () => {
+      const outcome = await kuboAdapter(withToken()).push(job(siteA))
+
+      expect(outcome.status).toBe('pinned')
+      expect(outcome.requestid).toBeUndefined()
+      expect(await recursivelyPinned(siteA.root)).toBe(true)
+      expect((await cat(`/ipfs/${siteA.root}/big.bin`)).equals(siteA.big)).toBe(true)
+      expect((await cat(`/ipfs/${siteA.root}/docs/about.html`)).toString()).toBe(
+        '<p>about, first version</p>',
+      )
+
+      const imports = calls('dag/import')
+      expect(imports).toHaveLength(1)
+      expect(imports[0]?.query.get('pin-roots')).toBe('true')
+      expect(imports[0]?.status).toBe(200)
+      // the CAR plus the multipart framing, once
+      expect(imports[0]?.bytes).toBeGreaterThan(siteA.carBytes)
+      expect(imports[0]?.bytes).toBeLessThan(siteA.carBytes + 1024)
+      expect(outcome.bytesSent).toBe(proxy.totalBytes())
+      expect(outcome.detail).toMatch(/imported \d+ blocks \(\d+ bytes\) and pinned/)
+
+      // Kubo's own answer: the test profile has no bootstrap peers, and a provide needs one.
+      const provides = calls('routing/provide')
+      expect(provides).toHaveLength(1) // not retried
+      expect(provides[0]?.query.getAll('arg')).toEqual([siteA.root.toString()])
+      expect(provides[0]?.query.get('recursive')).toBe('true')
+      expect(provides[0]?.status).toBe(500)
+      expect(outcome.detail).toMatch(/not announced to the DHT \(.*cannot provide, no connected peers/)
+      expect(proxy.requests.every((r) => r.method === 'POST')).toBe(true)
+      expect(outcome.detail).not.toContain(TOKEN)
+    })
+
+    it('announces the root when Kubo has a peer', async () => {
+      const peer = await startKubo()
+      try {
+        const connect = await daemon.rpc('swarm/connect', [['arg', peer.multiaddrs[0] as string]])
+        expect(connect.status, await connect.text()).toBe(200)
+        const outcome = await kuboAdapter(withToken()).push(job(siteA))
+        expect(outcome.status).toBe('pinned')
+        expect(calls('routing/provide')[0]?.status).toBe(200)
+        expect(outcome.detail).toMatch(/announced to the DHT/)
+        expect(outcome.detail).not.toMatch(/not announced/)
+      } finally {
+        // stopped, so that no later test sees a peer
+        await peer.stop()
+        await peer.repo.remove()
+      }
+    })
+
+    it('pins even when asked not to wait: Kubo pins before it answers', async () => {
+      const outcome = await kuboAdapter(withToken()).push(job(siteA, { wait: false }))
+      expect(outcome.status).toBe('pinned')
+      expect(await recursivelyPinned(siteA.root)).toBe(true)
+    })
+
+    it('sends no CAR for a root the node already pins', async () => {
+      const adapter = kuboAdapter(withToken())
+      await adapter.push(job(siteA))
+      const before = proxy.requests.length
+
+      const again = await adapter.push(job(siteA, { previous: { root: siteA.root.toString() } }))
+      expect(again.status).toBe('already-pinned')
+      expect(again.bytesSent).toBe(0)
+      const sent = proxy.requests.slice(before)
+      expect(sent.map((r) => r.path)).toEqual(['/api/v0/pin/ls'])
+      expect(sent[0]?.query.get('type')).toBe('recursive')
+      expect(calls('dag/import')).toHaveLength(1)
+      expect(await recursivelyPinned(siteA.root)).toBe(true)
+    })
+
+    it('replaces the previous root with the new one (a re-publish)', async () => {
+      const adapter = kuboAdapter(withToken())
+      await adapter.push(job(siteA))
+      expect(await recursivelyPinned(siteA.root)).toBe(true)
+
+      const outcome = await adapter.push(job(siteB, { previous: { root: siteA.root.toString() } }))
+      expect(outcome.status).toBe('pinned')
+      expect(await recursivelyPinned(siteB.root)).toBe(true)
+      expect(await recursivelyPinned(siteA.root)).toBe(false)
+      expect(calls('pin/rm').map((r) => r.query.getAll('arg'))).toEqual([[siteA.root.toString()]])
+      expect(outcome.detail).toContain(`unpinned previous root ${siteA.root}`)
+      expect(outcome.replaced).toBe(siteA.root.toString())
+      expect((await cat(`/ipfs/${siteB.root}/docs/about.html`)).toString()).toBe(
+        '<p>about, second version</p>',
+      )
+    })
+
+    it('leaves alone a previous root that this node does not pin', async () => {
+      const outcome = await kuboAdapter(withToken()).push(
+        job(siteB, { previous: { root: siteA.root.toString() } }),
+      )
+      expect(outcome.status).toBe('pinned')
+      expect(outcome.replaced).toBeUndefined()
+      expect(calls('pin/rm')).toHaveLength(0)
+      expect(await recursivelyPinned(siteB.root)).toBe(true)
+    })
+
+    it('retries a dag/import that failed with 500 (injected), and succeeds', async () => {
+      proxy.inject('/api/v0/dag/import', {
+        status: 500,
+        body: '{"Message":"context deadline exceeded","Code":0,"Type":"error"}',
+      })
+      const outcome = await kuboAdapter(withToken(), { retry: FAST }).push(job(siteA))
+      expect(outcome.status).toBe('pinned')
+      expect(calls('dag/import').map((r) => [r.status, r.injected])).toEqual([
+        [500, true],
+        [200, false],
+      ])
+      expect(await recursivelyPinned(siteA.root)).toBe(true)
+      // the CAR went twice, and both are counted
+      expect(outcome.bytesSent).toBe(proxy.totalBytes())
+      expect(outcome.bytesSent).toBeGreaterThan(2 * siteA.carBytes)
+    })
+
+    it('does not retry a 400 (injected: an old Kubo without pin-roots)', async () => {
+      proxy.inject('/api/v0/dag/import', {
+        status: 400,
+        body: '{"Message":"unknown option \\"pin-roots\\"","Code":1,"Type":"error"}',
+      })
+      const err = await rejection(kuboAdapter(withToken(), { retry: FAST }).push(job(siteA)))
+      expect(err.code).toBe('ERR_HOST_REJECTED')
+      expect(err.status).toBe(400)
+      expect(err.message).toContain('kubo-test')
+      expect(err.message).toContain('unknown option "pin-roots"')
+      expect(calls('dag/import')).toHaveLength(1)
+      expect(await recursivelyPinned(siteA.root)).toBe(false)
+    })
+
+    it('refuses an incomplete CAR before sending it: Kubo would wait for the missing block for ever', async () => {
+      // The site's CAR without one of its blocks. Kubo's dag/import pins through its online DAG
+      // service, so this Kubo (no peers) would wait for the block instead of answering PinErrorMsg.
+      const reader = await CarReader.fromBytes(await fs.readFile(siteA.car))
+      const { writer, out } = CarWriter.create(await reader.getRoots())
+      const chunks: Uint8Array[] = []
+      const collected = (async () => {
+        for await (const chunk of out) chunks.push(chunk)
+      })()
+      let index = 0
+      let dropped: CID | undefined
+      for await (const block of reader.blocks()) {
+        if (index++ === 3) dropped = block.cid
+        else await writer.put(block)
+      }
+      await writer.close()
+      await collected
+      const broken = path.join(await dirs.make('kubo-broken'), 'broken.car')
+      await fs.writeFile(broken, Buffer.concat(chunks))
+
+      const started = Date.now()
+      const err = await rejection(kuboAdapter(withToken(), { retry: FAST }).push(job(siteA, { car: broken })))
+      expect(Date.now() - started).toBeLessThan(5_000)
+      expect(err.code).toBe('ERR_HOST_FAILED')
+      expect(err.message).toContain('kubo-test')
+      expect(err.message).toContain(`could not pin ${siteA.root}`)
+      expect(err.message).toContain(`lacks block ${dropped}`)
+      expect(err.message).toContain(broken)
+      expect(calls('dag/import')).toHaveLength(0)
+      expect(calls('routing/provide')).toHaveLength(0)
+      expect(await recursivelyPinned(siteA.root)).toBe(false)
+    })
+
+    it('fails at once, without retrying, when Kubo refuses the CAR (a block that does not match its CID)', async () => {
+      const reader = await CarReader.fromBytes(await fs.readFile(siteA.car))
+      const { writer, out } = CarWriter.create(await reader.getRoots())
+      const chunks: Uint8Array[] = []
+      const collected = (async () => {
+        for await (const chunk of out) chunks.push(chunk)
+      })()
+      let index = 0
+      for await (const block of reader.blocks()) {
+        const bytes = new Uint8Array(block.bytes)
+        if (index++ === 2) bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0xff
+        await writer.put({ cid: block.cid, bytes })
+      }
+      await writer.close()
+      await collected
+      const tampered = path.join(await dirs.make('kubo-tampered'), 'tampered.car')
+      await fs.writeFile(tampered, Buffer.concat(chunks))
+
+      const err = await rejection(
+        kuboAdapter(withToken(), { retry: FAST }).push(job(siteA, { car: tampered })),
+      )
+      expect(err.code).toBe('ERR_HOST_FAILED')
+      expect(err.message).toContain('kubo-test')
+      expect(err.message).toContain(`refused ${tampered}`)
+      // Kubo's own words (go-car's integrity check in dag import)
+      expect(err.message).toMatch(/import failed .*mismatch in content integrity/)
+      expect(calls('dag/import').map((r) => r.status)).toEqual([500])
+      expect(await recursivelyPinned(siteA.root)).toBe(false)
+    })
+
+    it("fails on Kubo's PinErrorMsg (injected: a pin that fails inside Kubo, e.g. a full disk)", async () => {
+      proxy.inject('/api/v0/dag/import', {
+        status: 200,
+        headers: { 'Content-Type': 'application/json', 'X-Chunked-Output': '1' },
+        body: `${JSON.stringify({ Root: { Cid: { '/': siteA.root.toString() }, PinErrorMsg: 'no space left on device' } })}\n`,
+      })
+      const err = await rejection(kuboAdapter(withToken(), { retry: FAST }).push(job(siteA)))
+      expect(err.code).toBe('ERR_HOST_FAILED')
+      expect(err.message).toContain('kubo-test')
+      expect(err.message).toContain(`could not pin ${siteA.root}: no space left on device`)
+      expect(calls('dag/import')).toHaveLength(1)
+      expect(calls('routing/provide')).toHaveLength(0)
+    })
+
+    it('a provide that ends in a DHT query error (injected) is a note, not a failure, and is not retried', async () => {
+      proxy.inject('/api/v0/routing/provide', {
+        status: 200,
+        headers: { 'Content-Type': 'application/json', 'X-Chunked-Output': '1' },
+        body: '{"Extra":"failed to find any peer in table","ID":"","Responses":null,"Type":3}\n',
+      })
+      const outcome = await kuboAdapter(withToken(), { retry: FAST }).push(job(siteA))
+      expect(outcome.status).toBe('pinned')
+      expect(outcome.detail).toMatch(/not announced to the DHT: failed to find any peer in table/)
+      expect(calls('routing/provide')).toHaveLength(1)
+      expect(await recursivelyPinned(siteA.root)).toBe(true)
+    })
   })
 })

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { basename } from 'node:path'
 import { CID } from 'multiformats/cid'
+import { firstMissingBlock } from '../../car/first-missing-block.js'
 import { HostError, type HostRequest, type HostResponse, hostRequest, type RetryPolicy } from '../http.js'
 import type { HostAdapter, HostCheck, HostTarget, PushJob, PushOutcome } from '../types.js'
 
@@ -56,11 +57,19 @@ function sameCid(a: string, b: CID): boolean {
  *   call `version` and refuses a missing or wrong one (403), so this checks the token; it does not
  *   check the token's `AllowedPaths` (a push needs `/api/v0/pin`, `/api/v0/dag/import` and
  *   `/api/v0/routing/provide`).
- * - `push(job)`: `pin/ls` the root (already pinned recursively: nothing else is sent), else
- *   `dag/import` the CAR (streamed from disk, `pin-roots=true`), which pins it before answering, so
- *   the outcome is `pinned` whatever `job.wait` says; then unpin `job.previous.root` when it was
- *   pinned and differs; then `routing/provide` the root, best effort. `job.origins` and
- *   `requestid` are not used (the CAR carries every block; Kubo pins have no request ids).
+ * - `push(job)`: `pin/ls` the root (already pinned recursively: nothing else is sent), else check
+ *   that the CAR holds the whole DAG (see below), then `dag/import` it (streamed from disk,
+ *   `pin-roots=true`), which pins it before answering, so the outcome is `pinned` whatever
+ *   `job.wait` says; then unpin `job.previous.root` when it was pinned and differs; then
+ *   `routing/provide` the root, best effort. `job.origins` and `requestid` are not used (the CAR
+ *   carries every block; Kubo pins have no request ids).
+ *
+ * Why the CAR is checked here first: Kubo's `dag/import` reads the CAR offline but pins through
+ * its online DAG service (boxo's pinner walks the DAG with `FetchGraph`), so a CAR that lacks a
+ * block does not fail with a `PinErrorMsg`: Kubo waits for the block from the network, for ever on
+ * a node that has no peer with it, holding its pin lock (and so its GC) meanwhile. The same holds
+ * for `pin/add`, even with `offline=true` (Kubo 0.43.1). A CAR without a block fails here instead,
+ * before a byte is sent.
  *
  * The token (`host.token`) goes in the `Authorization` header as {@link kuboAuthorization} says:
  * `user:password` (or `basic:user:password`) as Basic auth, anything else (or `bearer:token`) as
@@ -184,27 +193,44 @@ export function kuboAdapter(host: HostTarget, options: KuboAdapterOptions = {}):
         return Object.entries(keys).some(([key, value]) => sameCid(key, cid) && value?.Type === 'recursive')
       }
 
-      if (await pinnedRecursively(job.root)) {
-        return {
-          status: 'already-pinned',
-          bytesSent,
-          detail: `${root} is already pinned on this Kubo node; nothing sent`,
+      /** Fails, sending nothing, when the CAR is unreadable or lacks a block of the DAG. */
+      const checkCarWhole = async (): Promise<void> => {
+        let missing: CID | undefined
+        try {
+          missing = await firstMissingBlock(job.car, job.root)
+        } catch (err) {
+          throw new HostError(
+            'ERR_HOST_FAILED',
+            `${describe(host)} was sent nothing: ${job.car} is not a readable CAR (${(err as Error).message}). Run publish again to write it anew.`,
+            undefined,
+            { cause: err },
+          )
+        }
+        if (missing) {
+          throw new HostError(
+            'ERR_HOST_FAILED',
+            `${describe(host)} could not pin ${root}: ${job.car} lacks block ${missing} of its DAG, and Kubo would wait for that block from the network rather than fail, so the CAR was not sent. Run publish again to write it anew.`,
+          )
         }
       }
 
-      // dag/import: the CAR as the one file part of a multipart/form-data body, streamed from disk.
-      const boundary = `p2pcdn-${randomBytes(16).toString('hex')}`
-      const head = Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${encodeURIComponent(basename(job.car))}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
-      )
-      const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
-      const imported = await call(
-        'dag/import',
-        [
+      /**
+       * `dag/import` with `pin-roots`: the CAR as the one file part of a multipart/form-data body,
+       * streamed from disk. Kubo answers 500 "import failed …" for a CAR it refuses (a block that
+       * does not match its CID, one over its block size limit, a store that cannot take it): that
+       * would fail again, so it is not retried. Resolves to a note on what was imported.
+       */
+      const importCar = async (): Promise<string> => {
+        const boundary = `p2pcdn-${randomBytes(16).toString('hex')}`
+        const head = Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${encodeURIComponent(basename(job.car))}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+        )
+        const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
+        const params: Array<[string, string]> = [
           ['pin-roots', 'true'],
           ['stats', 'true'],
-        ],
-        {
+        ]
+        const request: Partial<HostRequest> = {
           headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
           body: async function* () {
             yield head
@@ -212,86 +238,114 @@ export function kuboAdapter(host: HostTarget, options: KuboAdapterOptions = {}):
             yield tail
           },
           timeoutMs: job.timeoutMs,
-        },
-      )
-      const lines = ndjson(imported, 'dag/import') as Array<{
-        Root?: { Cid?: { '/'?: string }; PinErrorMsg?: string }
-        Stats?: { BlockCount?: number; BlockBytesCount?: number }
-      }>
-      const pinned = lines.find(
-        (line) => typeof line?.Root?.Cid?.['/'] === 'string' && sameCid(line.Root.Cid['/'], job.root),
-      )
-      if (!pinned?.Root) {
-        const named = lines.flatMap((line) => line?.Root?.Cid?.['/'] ?? [])
-        throw badAnswer(
-          'dag/import',
-          `no pin of the site root ${root} (roots pinned: ${named.join(', ') || 'none'})`,
-        )
-      }
-      if (pinned.Root.PinErrorMsg) {
-        throw new HostError(
-          'ERR_HOST_FAILED',
-          `${describe(host)} imported ${job.car} but could not pin ${root}: ${scrub(pinned.Root.PinErrorMsg)}.`,
-        )
-      }
-      const stats = lines.find((line) => line?.Stats)?.Stats
-      const notes = [
-        stats?.BlockCount !== undefined
-          ? `imported ${stats.BlockCount} blocks (${stats.BlockBytesCount ?? '?'} bytes) and pinned ${root}`
-          : `imported and pinned ${root}`,
-      ]
-
-      // Replacing the previous site: pin/rm after the import rather than `pin/update <old> <new>`.
-      // dag/import with pin-roots has already pinned the new root (under Kubo's GC lock), so the new
-      // site is never unprotected, and pin/update refuses or double-counts a `to` that is already
-      // pinned; its one gain, a pin walk that skips subtrees shared with the old root, is small for
-      // blocks that are all local already.
-      const previous = job.previous?.root
-      let replaced: string | undefined
-      let old: CID | undefined
-      try {
-        old = previous ? CID.parse(previous) : undefined
-      } catch {
-        notes.push(`left previous root ${previous} alone: not a CID`)
-      }
-      if (old && !sameCid(old.toString(), job.root)) {
-        try {
-          if (await pinnedRecursively(old)) {
-            await call('pin/rm', [
-              ['arg', old.toString()],
-              ['recursive', 'true'],
-            ])
-            notes.push(`unpinned previous root ${old}`)
-            replaced = old.toString()
+        }
+        let imported = await call('dag/import', params, { ...request, accept: [500] })
+        if (imported.status === 500) {
+          const message = kuboMessage(imported)
+          if (/^import failed/.test(message)) {
+            throw new HostError(
+              'ERR_HOST_FAILED',
+              `${describe(host)} refused ${job.car}: ${message}. Run publish again to write the CAR anew.`,
+              500,
+            )
           }
+          imported = await call('dag/import', params, request) // another failure: through the retries
+        }
+        const lines = ndjson(imported, 'dag/import') as Array<{
+          Root?: { Cid?: { '/'?: string }; PinErrorMsg?: string }
+          Stats?: { BlockCount?: number; BlockBytesCount?: number }
+        }>
+        const pinned = lines.find(
+          (line) => typeof line?.Root?.Cid?.['/'] === 'string' && sameCid(line.Root.Cid['/'], job.root),
+        )
+        if (!pinned?.Root) {
+          const named = lines.flatMap((line) => line?.Root?.Cid?.['/'] ?? [])
+          throw badAnswer(
+            'dag/import',
+            `no pin of the site root ${root} (roots pinned: ${named.join(', ') || 'none'})`,
+          )
+        }
+        if (pinned.Root.PinErrorMsg) {
+          throw new HostError(
+            'ERR_HOST_FAILED',
+            `${describe(host)} imported ${job.car} but could not pin ${root}: ${scrub(pinned.Root.PinErrorMsg)}.`,
+          )
+        }
+        const stats = lines.find((line) => line?.Stats)?.Stats
+        return stats?.BlockCount !== undefined
+          ? `imported ${stats.BlockCount} blocks (${stats.BlockBytesCount ?? '?'} bytes) and pinned ${root}`
+          : `imported and pinned ${root}`
+      }
+
+      /**
+       * Replacing the previous site: pin/rm after the import rather than `pin/update <old> <new>`.
+       * dag/import with pin-roots has already pinned the new root (under Kubo's GC lock), so the new
+       * site is never unprotected, and pin/update refuses or double-counts a `to` that is already
+       * pinned; its one gain, a pin walk that skips subtrees shared with the old root, is small for
+       * blocks that are all local already. A root this node does not pin is left alone.
+       */
+      const unpinPrevious = async (): Promise<{ note?: string; replaced?: string }> => {
+        const previous = job.previous?.root
+        if (!previous) return {}
+        let old: CID
+        try {
+          old = CID.parse(previous)
+        } catch {
+          return { note: `left previous root ${previous} alone: not a CID` }
+        }
+        if (sameCid(old.toString(), job.root)) return {}
+        try {
+          if (!(await pinnedRecursively(old))) return {}
+          await call('pin/rm', [
+            ['arg', old.toString()],
+            ['recursive', 'true'],
+          ])
+          return { note: `unpinned previous root ${old}`, replaced: old.toString() }
         } catch (err) {
           if (signal?.aborted || !(err instanceof HostError)) throw err
-          notes.push(`could not unpin previous root ${old}: ${err.message}`)
+          return { note: `could not unpin previous root ${old}: ${err.message}` }
         }
       }
 
-      // Announce the new root to the DHT. Best effort: Kubo's reprovider announces pins anyway, and a
-      // node with routing off or no peers answers 500 ("cannot provide, no connected peers").
-      try {
-        const provided = await call(
-          'routing/provide',
-          [
-            ['arg', root],
-            ['recursive', 'true'],
-          ],
-          { retry: { ...options.retry, retries: 0 }, timeoutMs: job.timeoutMs },
-        )
-        let failure: string | undefined
+      /**
+       * Announces the new root to the DHT. Best effort, never retried: Kubo's reprovider announces
+       * pins anyway, and a node with routing off or no peers answers 500 ("cannot provide, no
+       * connected peers"). Resolves to a note either way.
+       */
+      const announce = async (): Promise<string> => {
         try {
-          const events = ndjson(provided, 'routing/provide') as Array<{ Type?: number; Extra?: string }>
-          failure = events.find((event) => event?.Type === QUERY_ERROR)?.Extra
-        } catch {}
-        notes.push(failure === undefined ? 'announced to the DHT' : `not announced to the DHT: ${failure}`)
-      } catch (err) {
-        if (signal?.aborted || !(err instanceof HostError)) throw err
-        notes.push(`not announced to the DHT (${err.message})`)
+          const provided = await call(
+            'routing/provide',
+            [
+              ['arg', root],
+              ['recursive', 'true'],
+            ],
+            { retry: { ...options.retry, retries: 0 }, timeoutMs: job.timeoutMs },
+          )
+          let failure: string | undefined
+          try {
+            const events = ndjson(provided, 'routing/provide') as Array<{ Type?: number; Extra?: string }>
+            failure = events.find((event) => event?.Type === QUERY_ERROR)?.Extra
+          } catch {}
+          return failure === undefined ? 'announced to the DHT' : `not announced to the DHT: ${failure}`
+        } catch (err) {
+          if (signal?.aborted || !(err instanceof HostError)) throw err
+          return `not announced to the DHT (${err.message})`
+        }
       }
 
+      if (await pinnedRecursively(job.root)) {
+        return {
+          status: 'already-pinned',
+          bytesSent,
+          detail: `${root} is already pinned on this Kubo node; nothing sent`,
+        }
+      }
+      await checkCarWhole()
+      const notes = [await importCar()]
+      const { note, replaced } = await unpinPrevious()
+      if (note) notes.push(note)
+      notes.push(await announce())
       return { status: 'pinned', bytesSent, ...(replaced ? { replaced } : {}), detail: notes.join('; ') }
     },
   }
