@@ -6,8 +6,11 @@
  *
  * Publishes two files of random bytes, the paper's image (22,000 bytes) and
  * video (134,000,000 bytes), uploads the CAR to one host (`p2pcdn host`, in
- * a child process, on 127.0.0.1 with a temporary repo), then fetches each
- * file, time to last byte, in four ways:
+ * a child process, on 127.0.0.1 with a temporary repo), and, when Kubo's
+ * binary is found (bench/lib/kubo-reference.js), imports the same CAR into a
+ * Kubo daemon (`ipfs dag import`, timed beside the host's CAR upload; test
+ * profile: loopback only), then fetches each file, time to last byte, in four
+ * ways, five with Kubo:
  *
  *   - plain HTTP (the reference): a node:http static server in another child
  *     process serving the same file from disk (createReadStream,
@@ -16,10 +19,12 @@
  *   - the host's trustless gateway, `GET /ipfs/<cid>?format=car`;
  *   - bitswap: a fresh in-memory Helia node per run dials the host and reads
  *     the file with ipfs-unixfs-exporter (node start/stop not timed; timed
- *     from dial complete, and separately including the dial).
+ *     from dial complete, and separately including the dial);
+ *   - Kubo's gateway, `GET /ipfs/<cid>` (the real-peer reference for the
+ *     host's gateway; skipped, saying why, without the binary).
  *
  * The HTTP client is the same for all (Node's http.get, keep-alive, body
- * counted and dropped); curl fetches plain and gateway too, as a
+ * counted and dropped); curl fetches plain, gateway (and Kubo) too, as a
  * client-independent cross-check. 22 KB: 30 runs after 3 warm-ups; 134 MB:
  * 5 runs after 1 warm-up (10/2 and 3/1 with --quick); the HTTP methods take
  * turns within each round, bitswap runs after them. The first warm-up checks
@@ -51,6 +56,13 @@ import {
   processRss,
   startServerChild,
 } from './lib/host-clients.js'
+import {
+  findKubo,
+  initKuboRepo,
+  kuboVersion,
+  startKuboDaemon,
+  timeKuboDagImport,
+} from './lib/kubo-reference.js'
 import { available, versionOf } from './lib/proc.js'
 import { REPO } from './lib/runners.js'
 import { MB, median } from './lib/stats.js'
@@ -91,6 +103,7 @@ const METHODS = [
   { id: 'car', label: 'trustless ?format=car' },
   { id: 'bitswap', label: 'bitswap (after dial)' },
 ]
+const KUBO_METHOD = { id: 'kubo', label: 'Kubo gateway /ipfs/<cid>' }
 
 const t0 = performance.now()
 const log = (line) =>
@@ -187,15 +200,35 @@ async function main() {
       throw new Error(`CAR upload pinned ${JSON.stringify(upload.body.roots)}, not ${published.root}`)
     }
 
+    // The real-peer reference: Kubo's daemon, the same CAR imported through its RPC API.
+    const kuboBin = findKubo()
+    let kubo
+    if (kuboBin.ok) {
+      const kuboRepo = await initKuboRepo(kuboBin, path.join(work, 'kubo-repo'), published.profile)
+      log('starting Kubo (test profile: loopback only)')
+      const daemon = await startKuboDaemon(kuboBin, kuboRepo)
+      children.push(daemon)
+      log(`Kubo gateway ${daemon.gateway}; ipfs dag import of the CAR`)
+      const importMs = await timeKuboDagImport(kuboRepo, published.car, String(published.root))
+      kubo = { ...daemon, version: await kuboVersion(kuboBin), importMs }
+    } else {
+      log(`Kubo reference rows skipped: ${kuboBin.reason}`)
+      notes.push(`Kubo reference rows skipped: ${kuboBin.reason}`)
+    }
+    const methodList = kubo ? [...METHODS, KUBO_METHOD] : METHODS
+
     const agents = {
       plain: new http.Agent({ keepAlive: true, maxSockets: 1 }),
       gateway: new http.Agent({ keepAlive: true, maxSockets: 1 }),
+      kubo: new http.Agent({ keepAlive: true, maxSockets: 1 }),
     }
     const urlOf = (method, f) =>
       method === 'plain'
         ? `${plain.info.url}/${f.name}`
-        : `${hostUrl}/ipfs/${f.cid}${method === 'car' ? '?format=car' : ''}`
-    const pids = { host: host.pid, plain: plain.pid, bench: process.pid }
+        : method === 'kubo'
+          ? `${kubo.gateway}/ipfs/${f.cid}`
+          : `${hostUrl}/ipfs/${f.cid}${method === 'car' ? '?format=car' : ''}`
+    const pids = { host: host.pid, plain: plain.pid, bench: process.pid, ...(kubo ? { kubo: kubo.pid } : {}) }
 
     /** One fetch; `check` hashes the bytes and compares them with the file's. */
     const fetchOnce = async (method, f, check) => {
@@ -207,7 +240,7 @@ async function main() {
         run = await bitswapGet(hostAddr, f.cid, { onBytes })
       } else {
         run = await httpGet(urlOf(method, f), {
-          agent: method === 'plain' ? agents.plain : agents.gateway,
+          agent: agents[method] ?? agents.gateway,
           onBytes,
         })
         if (run.status !== 200) throw new Error(`GET ${urlOf(method, f)} answered ${run.status}`)
@@ -225,6 +258,7 @@ async function main() {
         ...rest,
         hostCpuMs: cpuMs.host,
         plainCpuMs: cpuMs.plain,
+        kuboCpuMs: cpuMs.kubo,
         benchCpuMs: cpuMs.bench,
         otherCpuShare,
       }
@@ -235,8 +269,9 @@ async function main() {
     // process, in a block of its own so that its churn stays out of the HTTP timings.
     const results = []
     for (const f of FILES) {
-      const samples = Object.fromEntries(METHODS.map((m) => [m.id, []]))
-      for (const group of [['plain', 'gateway', 'car'], ['bitswap']]) {
+      const samples = Object.fromEntries(methodList.map((m) => [m.id, []]))
+      const httpGroup = ['plain', 'gateway', 'car', ...(kubo ? ['kubo'] : [])]
+      for (const group of [httpGroup, ['bitswap']]) {
         log(`${f.label}: ${group.join(', ')}: ${f.warmups} warm-up round(s), checking the bytes`)
         for (let w = 0; w < f.warmups; w++) {
           for (const id of group) await fetchOnce(id, f, w === 0)
@@ -252,8 +287,8 @@ async function main() {
       }
       const curl = {}
       if (available('curl')) {
-        log(`${f.label}: curl, ${f.curlRuns} runs each of plain and gateway`)
-        for (const id of ['plain', 'gateway']) {
+        log(`${f.label}: curl, ${f.curlRuns} runs each of plain, gateway${kubo ? ' and Kubo' : ''}`)
+        for (const id of ['plain', 'gateway', ...(kubo ? ['kubo'] : [])]) {
           await curlGet(urlOf(id, f))
           const runs = []
           for (let r = 0; r < f.curlRuns; r++) runs.push(await curlGet(urlOf(id, f)))
@@ -262,13 +297,15 @@ async function main() {
           curl[id] = { ...summary(runs.map((x) => x.ms)), ttfbMedianMs: median(runs.map((x) => x.ttfbMs)) }
         }
         curl.ratio = curl.gateway.medianMs / curl.plain.medianMs
+        if (curl.kubo) curl.gatewayOverKubo = curl.gateway.medianMs / curl.kubo.medianMs
       } else notes.push('curl not found: the curl cross-check is skipped')
 
       const plainMedian = median(samples.plain.map((s) => s.ms))
       // Same-round ratios: a slow stretch of a noisy machine hits both sides of a pair.
       const paired = (id) =>
         id === 'bitswap' ? undefined : median(samples[id].map((s, i) => s.ms / samples.plain[i].ms))
-      const methods = METHODS.map((m) => {
+      const serverCpu = { plain: 'plainCpuMs', kubo: 'kuboCpuMs' }
+      const methods = methodList.map((m) => {
         const runs = samples[m.id]
         const time = summary(runs.map((s) => s.ms))
         const ratio = time.medianMs / plainMedian
@@ -285,7 +322,7 @@ async function main() {
           withDial: m.id === 'bitswap' ? summary(runs.map((s) => s.withDialMs)) : undefined,
           dialMedianMs: m.id === 'bitswap' ? median(runs.map((s) => s.dialMs)) : undefined,
           // Mean, not median: /proc counts CPU time in 10 ms ticks, coarser than one small fetch.
-          serverCpuMsPerFetch: mean(runs.map((s) => (m.id === 'plain' ? s.plainCpuMs : s.hostCpuMs) ?? 0)),
+          serverCpuMsPerFetch: mean(runs.map((s) => s[serverCpu[m.id] ?? 'hostCpuMs'] ?? 0)),
           clientCpuMsPerFetch: mean(runs.map((s) => s.benchCpuMs ?? 0)),
           otherCpuShareMax: Math.max(0, ...runs.map((s) => s.otherCpuShare ?? 0)),
           ratio,
@@ -295,6 +332,7 @@ async function main() {
           runs,
         }
       })
+      const medianOf = (id) => methods.find((m) => m.method === id)?.medianMs
       results.push({
         file: f.name,
         label: f.label,
@@ -303,10 +341,19 @@ async function main() {
         warmups: f.warmups,
         methods,
         curl,
+        // The host's gateway beside Kubo's, same client, same rounds (< 1: the host is faster).
+        gatewayOverKubo: kubo ? medianOf('gateway') / medianOf('kubo') : undefined,
+        gatewayOverKuboPaired: kubo
+          ? median(samples.gateway.map((s, i) => s.ms / samples.kubo[i].ms))
+          : undefined,
       })
     }
 
-    const rss = { host: processRss(host.pid), plain: processRss(plain.pid) }
+    const rss = {
+      host: processRss(host.pid),
+      plain: processRss(plain.pid),
+      kubo: kubo ? processRss(kubo.pid) : undefined,
+    }
     for (const agent of Object.values(agents)) agent.destroy()
     log('stopping the host and the plain server')
     for (const child of children.splice(0).reverse()) await child.stop()
@@ -347,6 +394,16 @@ async function main() {
         carBytes: published.carBytes,
         carBlocks: published.carBlocks,
         uploadMs,
+        kubo: kubo
+          ? {
+              version: kubo.version,
+              daemon: `ipfs init --profile=test,${published.profile} --empty-repo; ipfs daemon (child process, loopback only, telemetry off)`,
+              gateway: kubo.gateway,
+              // `ipfs dag import --pin-roots` of the same CAR through the daemon's RPC API (the CLI's own start included).
+              dagImportMs: kubo.importMs,
+              uploadOverDagImport: uploadMs / kubo.importMs,
+            }
+          : null,
       },
       target: { gatewayOverPlain: TARGET },
       rss: {
@@ -354,6 +411,7 @@ async function main() {
         hostPeakBytes: rss.host?.peakBytes,
         hostCurrentBytes: rss.host?.currentBytes,
         plainPeakBytes: rss.plain?.peakBytes,
+        kuboPeakBytes: rss.kubo?.peakBytes,
       },
       results,
       profiles,
@@ -395,15 +453,26 @@ function formatReport(record) {
     }
     if (r.curl.plain) {
       out.push(
-        `${''.padEnd(7)} curl cross-check: plain ${ms(r.curl.plain.medianMs)} ms, gateway ${ms(r.curl.gateway.medianMs)} ms (fresh connection each) → ${r.curl.ratio.toFixed(2)}×`,
+        `${''.padEnd(7)} curl cross-check: plain ${ms(r.curl.plain.medianMs)} ms, gateway ${ms(r.curl.gateway.medianMs)} ms${r.curl.kubo ? `, Kubo ${ms(r.curl.kubo.medianMs)} ms` : ''} (fresh connection each) → ${r.curl.ratio.toFixed(2)}×`,
+      )
+    }
+    if (r.gatewayOverKubo !== undefined) {
+      out.push(
+        `${''.padEnd(7)} host gateway / Kubo gateway: ${r.gatewayOverKubo.toFixed(2)}× (paired ${r.gatewayOverKuboPaired.toFixed(2)}×)`,
       )
     }
   }
   const mb = (x) => (x === undefined ? '—' : `${(x / MB).toFixed(0)} MB`)
   out.push(
     '',
-    `peak RSS: host ${mb(record.rss.hostPeakBytes)} (${mb(record.rss.hostPeakAfterUploadBytes)} after the CAR upload), plain server ${mb(record.rss.plainPeakBytes)}; CAR upload ${(record.setup.carBytes / MB).toFixed(0)} MB in ${(record.setup.uploadMs / 1000).toFixed(1)} s`,
+    `peak RSS: host ${mb(record.rss.hostPeakBytes)} (${mb(record.rss.hostPeakAfterUploadBytes)} after the CAR upload), plain server ${mb(record.rss.plainPeakBytes)}${record.rss.kuboPeakBytes ? `, Kubo ${mb(record.rss.kuboPeakBytes)}` : ''}; CAR upload ${(record.setup.carBytes / MB).toFixed(0)} MB in ${(record.setup.uploadMs / 1000).toFixed(1)} s`,
   )
+  const k = record.setup.kubo
+  if (k) {
+    out.push(
+      `CAR ingest: host upload ${(record.setup.uploadMs / 1000).toFixed(2)} s, ${k.version} \`ipfs dag import --pin-roots\` ${(k.dagImportMs / 1000).toFixed(2)} s → ${k.uploadOverDagImport.toFixed(2)}× Kubo`,
+    )
+  }
   for (const p of record.profiles) {
     out.push('', `CPU profile ${p.name} (${p.file}), self time of ${p.summary.totalMs.toFixed(0)} ms:`)
     for (const o of p.summary.byOwner.slice(0, 8))

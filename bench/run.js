@@ -14,7 +14,11 @@
  *      full publish against `sha256sum` over the same files and `ipfs-car
  *      pack`, then re-publishes with the same cache after changing one file
  *      and with nothing changed;
- *   3. peak RSS of every publish, each run in its own child process.
+ *   3. peak RSS of every publish, each run in its own child process;
+ *   4. beside both, the real Kubo when its binary is found (bench/lib/kubo-reference.js):
+ *      `ipfs add -r -Q` + `ipfs dag export > file` on the same data, each run into a fresh
+ *      repo (`--profile=test,<publish's profile>`), as many runs as publish; without Kubo
+ *      these rows are skipped, saying why.
  *
  * Prints a table with PASS/FAIL beside each target (a miss does not fail the
  * process) and writes bench/results/publish.json (publish.quick.json with
@@ -31,6 +35,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { setMaxQuietWait } from './lib/cpu-meter.js'
 import { summariseProfile } from './lib/cpu-profile.js'
+import { benchKuboPublish, formatKuboPublish, withKuboFigures } from './lib/kubo-reference.js'
 import { machineInfo } from './lib/machine.js'
 import { buildFigures, formatReport, TARGETS } from './lib/report.js'
 import { IPFS_CAR, REPO, scratchNames } from './lib/runners.js'
@@ -66,7 +71,7 @@ const t0 = performance.now()
 /**
  * Bytes the scratch folder holds at most when nothing is deleted before the
  * end: inputs, every run's output and cache (about twice the input), the
- * ipfs-car CARs, and a margin.
+ * ipfs-car CARs, Kubo's repo and CAR, and a margin.
  */
 function scratchNeed({ large, site }, profiling) {
   const largeRuns = large.slowRuns + (profiling ? 1 : 0)
@@ -74,6 +79,8 @@ function scratchNeed({ large, site }, profiling) {
   return (
     large.size * (1 + large.slowRuns + 3 * largeRuns) +
     siteBytes * (2 + site.runs + 2 * (site.runs + 2)) +
+    // Kubo's reference: the data written again, one repo and one CAR at a time
+    (large.size + siteBytes) * 3 +
     2 ** 30
   )
 }
@@ -114,6 +121,16 @@ async function main() {
       flags.only && flags.only !== 'site'
         ? undefined
         : await benchSite({ work, names, ...CONFIG.site, profileDir, log })
+    const { DEFAULT_PROFILE } = await import(path.join(REPO, 'dist/src/index.js'))
+    machine.tools.kubo = await benchKuboPublish({
+      work,
+      config: CONFIG,
+      profile: DEFAULT_PROFILE,
+      large,
+      site,
+      log,
+      notes,
+    })
 
     const profiles = []
     for (const p of [...(large?.profiles ?? []), ...(site?.profiles ?? [])]) {
@@ -139,7 +156,7 @@ async function main() {
       machine,
       config: CONFIG,
       targets: TARGETS,
-      figures: buildFigures({ large, site }),
+      figures: withKuboFigures(buildFigures({ large, site }), { large, site }),
       // Every sample of every run; profiles and notes are listed once, below.
       scenarios: { large: withoutExtras(large), site: withoutExtras(site) },
       profiles,
@@ -151,7 +168,7 @@ async function main() {
       : path.join(REPO, 'bench/results', flags.quick ? 'publish.quick.json' : 'publish.json')
     await fs.mkdir(path.dirname(file), { recursive: true })
     await fs.writeFile(file, `${JSON.stringify(record, null, 2)}\n`)
-    process.stdout.write(formatReport(record))
+    process.stdout.write(formatReport(record) + formatKuboPublish(record))
     log(`results written to ${path.relative(process.cwd(), file)}; total ${record.durationS.toFixed(0)} s`)
   } finally {
     if (flags.keep) log(`kept ${work}`)
