@@ -575,6 +575,8 @@ describe('HTTP semantics', () => {
   })
 
   it('reports every response to onResponse', async () => {
+    // Earlier tests' responses may still be finishing (their bodies unread): let them land first.
+    await new Promise((resolve) => setTimeout(resolve, 200))
     responses.length = 0
     await (await get(`/ipfs/${hello}?format=raw`)).arrayBuffer()
     await (await get(`/ipfs/${unpinned}`)).arrayBuffer()

@@ -121,9 +121,11 @@ describe.skipIf(!netem.ok)(title('emulated network'), () => {
     )
     // TCP connect: one round trip (SYN, SYN-ACK); each kept-alive request: one round trip.
     expect(far.first.connected).toBeGreaterThan(expected * 0.95)
-    expect(far.first.connected).toBeLessThan(expected * 1.2 + 3)
+    // The upper bounds leave room for a machine busy with the rest of the suite: they catch a delay
+    // applied twice, not a few milliseconds of scheduling.
+    expect(far.first.connected).toBeLessThan(expected * 1.3 + 5)
     expect(median(far.rounds)).toBeGreaterThan(expected * 0.95)
-    expect(median(far.rounds)).toBeLessThan(expected * 1.15 + 3)
+    expect(median(far.rounds)).toBeLessThan(expected * 1.3 + 5)
     // The undelayed node is 2 × 5 ms away from the client.
     const near = await roundTrips(
       network.node('client'),
