@@ -7,7 +7,7 @@
 #   P2PCDN_PEERS_DIR=/opt/peers scripts/install-ipfs-peers.sh
 #
 # The tests find each binary by its environment variable (P2PCDN_KUBO_BIN, P2PCDN_CLUSTER_SERVICE_BIN,
-# P2PCDN_CLUSTER_CTL_BIN), else in $P2PCDN_PEERS_DIR/bin (default ~/.cache/p2pcdn-peers/bin), else
+# P2PCDN_CLUSTER_CTL_BIN, P2PCDN_CLUSTER_FOLLOW_BIN), else in $P2PCDN_PEERS_DIR/bin (default ~/.cache/p2pcdn-peers/bin), else
 # on PATH (test/helpers/peers.ts). First build: several minutes per program; later runs: seconds.
 set -euo pipefail
 
@@ -25,7 +25,7 @@ mkdir -p "$BIN" "$SRC"
 
 if ! command -v go >/dev/null; then
   echo "install-ipfs-peers: Go is not installed; it is needed only to build the IPFS test peers (Kubo, IPFS Cluster)." >&2
-  echo "Install Go 1.26 (or put ipfs, ipfs-cluster-service and ipfs-cluster-ctl on PATH) and run this again." >&2
+  echo "Install Go 1.26 (or put ipfs, ipfs-cluster-service, ipfs-cluster-follow and ipfs-cluster-ctl on PATH) and run this again." >&2
   exit 1
 fi
 
@@ -76,16 +76,35 @@ else
   echo "kubo $KUBO_VERSION: $BIN/ipfs"
 fi
 
-if stamp_ok ipfs-cluster-service "$CLUSTER_VERSION" && stamp_ok ipfs-cluster-ctl "$CLUSTER_VERSION"; then
-  echo "ipfs-cluster $CLUSTER_VERSION: $BIN/ipfs-cluster-service, ipfs-cluster-ctl (already built)"
+# The cluster peers (ipfs-cluster-service, and ipfs-cluster-follow for volunteers) are a test
+# build: go-libp2p's NAT port mapping, which IPFS Cluster always turns on and no setting turns off,
+# runs UPnP and NAT-PMP discovery against the machine's LAN gateway at start-up; the tests must
+# not contact anything beyond 127.0.0.1, so that one option is taken out of clusterhost.go. The
+# build id (`--version` prints 1.1.6+git<id>) marks it; test/helpers/cluster-daemon.ts refuses a
+# cluster binary without it. ipfs-cluster-ctl (an HTTP client) is built unchanged.
+CLUSTER_BUILD=p2pcdn-no-natpmp
+CLUSTER_STAMP="$CLUSTER_VERSION+$CLUSTER_BUILD"
+if stamp_ok ipfs-cluster-service "$CLUSTER_STAMP" && stamp_ok ipfs-cluster-follow "$CLUSTER_STAMP" &&
+  stamp_ok ipfs-cluster-ctl "$CLUSTER_VERSION"; then
+  echo "ipfs-cluster $CLUSTER_VERSION: $BIN/ipfs-cluster-service, ipfs-cluster-follow, ipfs-cluster-ctl (already built)"
 else
   echo "ipfs-cluster $CLUSTER_VERSION: building (a few minutes)…"
   src="$(module_source github.com/ipfs-cluster/ipfs-cluster "$CLUSTER_VERSION" ipfs-cluster)"
-  build "$src" ./cmd/ipfs-cluster-service ./cmd/ipfs-cluster-ctl
-  stamp ipfs-cluster-service "$CLUSTER_VERSION"
+  if grep -q '^\s*libp2p.NATPortMap(),$' "$src/clusterhost.go"; then
+    sed -i 's|^\t\tlibp2p.NATPortMap(),$|\t\t// p2pcdn test build: no libp2p.NATPortMap() (its UPnP/NAT-PMP discovery contacts the LAN gateway)|' "$src/clusterhost.go"
+  fi
+  if grep -q '^\s*libp2p.NATPortMap(),$' "$src/clusterhost.go" || ! grep -q 'p2pcdn test build' "$src/clusterhost.go"; then
+    echo "install-ipfs-peers: could not take NATPortMap out of $src/clusterhost.go; the cluster peers would contact the LAN gateway." >&2
+    exit 1
+  fi
+  build "$src" ./cmd/ipfs-cluster-ctl
   stamp ipfs-cluster-ctl "$CLUSTER_VERSION"
-  echo "ipfs-cluster $CLUSTER_VERSION: $BIN/ipfs-cluster-service, $BIN/ipfs-cluster-ctl"
+  build "$src" "-ldflags=-X main.commit=$CLUSTER_BUILD" ./cmd/ipfs-cluster-service ./cmd/ipfs-cluster-follow
+  stamp ipfs-cluster-service "$CLUSTER_STAMP"
+  stamp ipfs-cluster-follow "$CLUSTER_STAMP"
+  echo "ipfs-cluster $CLUSTER_VERSION: $BIN/ipfs-cluster-service, $BIN/ipfs-cluster-follow, $BIN/ipfs-cluster-ctl"
 fi
 
 "$BIN/ipfs" version
 "$BIN/ipfs-cluster-service" --version
+"$BIN/ipfs-cluster-follow" --version

@@ -35,9 +35,13 @@ afterAll(async () => {
 
 describe(`Node ${process.versions.node}`, () => {
   it('has Promise.withResolvers: native from Node 22, the polyfill before', async () => {
-    const native = /\[native code\]/.test(Function.prototype.toString.call(Promise.withResolvers))
+    // ES2024: not in this project's TypeScript lib (it targets Node 20).
+    const P = Promise as unknown as {
+      withResolvers<T>(): { promise: Promise<T>; resolve(value: T): void }
+    }
+    const native = /\[native code\]/.test(Function.prototype.toString.call(P.withResolvers))
     expect(native).toBe(major >= 22)
-    const { promise, resolve } = Promise.withResolvers<number>()
+    const { promise, resolve } = P.withResolvers<number>()
     resolve(42)
     expect(await promise).toBe(42)
   })

@@ -1,20 +1,22 @@
 /**
  * The real IPFS programs the interop tests talk to: Kubo (`ipfs`) and IPFS Cluster
- * (`ipfs-cluster-service`, `ipfs-cluster-ctl`), built by `scripts/install-ipfs-peers.sh`. Each is
- * found by its environment variable, else in the script's cache folder, else on PATH. Without it
- * the tests skip, saying why in their titles; under CI (`CI=true`), where `.ci/run` installs them,
- * they run anyway and fail on the missing program, so CI can never pass by skipping interop.
+ * (`ipfs-cluster-service`, `ipfs-cluster-ctl`, `ipfs-cluster-follow`), built by
+ * `scripts/install-ipfs-peers.sh`. Each is found by its environment variable, else in the script's
+ * cache folder, else on PATH. Without it the tests skip, saying why in their titles; under CI
+ * (`CI=true`), where `.ci/run` installs them, they run anyway and fail on the missing program, so
+ * CI can never pass by skipping interop.
  */
 import { accessSync, constants } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
-export type PeerProgram = 'ipfs' | 'ipfs-cluster-service' | 'ipfs-cluster-ctl'
+export type PeerProgram = 'ipfs' | 'ipfs-cluster-service' | 'ipfs-cluster-ctl' | 'ipfs-cluster-follow'
 
 const ENV: Record<PeerProgram, string> = {
   ipfs: 'P2PCDN_KUBO_BIN',
   'ipfs-cluster-service': 'P2PCDN_CLUSTER_SERVICE_BIN',
   'ipfs-cluster-ctl': 'P2PCDN_CLUSTER_CTL_BIN',
+  'ipfs-cluster-follow': 'P2PCDN_CLUSTER_FOLLOW_BIN',
 }
 
 export interface PeerCheck {
@@ -72,3 +74,4 @@ export function checkPeer(program: PeerProgram, env: NodeJS.ProcessEnv = process
 export const kubo = checkPeer('ipfs')
 export const clusterService = checkPeer('ipfs-cluster-service')
 export const clusterCtl = checkPeer('ipfs-cluster-ctl')
+export const clusterFollow = checkPeer('ipfs-cluster-follow')

@@ -3,7 +3,9 @@
  * https://ipfscluster.io/documentation/reference/api/ and in the cluster's own `api/rest` and
  * `api/types.go`: `GET /id`, `POST /add?format=car` (a CAR imported and its root pinned),
  * `POST /pins/{cid}` (pin options as query parameters), `GET /pins/{cid}` (a `GlobalPinInfo`
- * with one status per cluster peer) and `DELETE /pins/{cid}`. Errors are `{ code, message }`.
+ * with one status per cluster peer) and `DELETE /pins/{cid}`; `GET /peers` and `GET /health/alerts`
+ * to name the peers that are down (./cluster-peers.ts). Errors are `{ code, message }`. Checked
+ * against a real IPFS Cluster v1.1.6 of two CRDT peers (test/hosts/cluster-adapter.test.ts).
  */
 import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
@@ -14,31 +16,24 @@ import { P2pcdnError } from '../../errors.js'
 import { SITE_META_KEY } from '../../push/site-identity.js'
 import { HostError, type HostRequest, hostRequest, type RetryPolicy } from '../http.js'
 import type { HostAdapter, HostCheck, HostTarget, PushJob, PushOutcome } from '../types.js'
+import {
+  assessPin,
+  type ClusterCid,
+  describeLost,
+  downPeers,
+  type GlobalPinInfo,
+  type PinAssessment,
+} from './cluster-peers.js'
 
 export interface ClusterAdapterOptions {
   retry?: Partial<RetryPolicy>
   /** First interval of the status polling (doubles up to 5 s). @default 500 */
   pollMs?: number
-}
-
-/** Cluster writes CIDs as plain strings since v1.0, as `{ "/": cid }` before. */
-type ClusterCid = string | { '/': string } | null | undefined
-
-/** A cluster peer's status of one pin (`PinInfoShort`). */
-interface PeerPinInfo {
-  peername?: string
-  /** `pinned`, `pinning`, `pin_queued`, `pin_error`, `unpinned`, `remote` (tracked, not allocated here), … */
-  status: string
-  error?: string
-}
-
-/** `GET /pins/{cid}`: the status of a CID on every cluster peer. */
-interface GlobalPinInfo {
-  cid: ClusterCid
-  name?: string
-  /** Cluster peers the pin is allocated to; empty when it is pinned everywhere. */
-  allocations?: string[] | null
-  peer_map?: Record<string, PeerPinInfo> | null
+  /**
+   * How long an allocated peer may report `cluster_error` (its cluster daemon not answering)
+   * before it counts as down rather than restarting. @default 10_000
+   */
+  peerDownMs?: number
 }
 
 /** One line (or array item) of `POST /add`. */
@@ -61,7 +56,9 @@ const authOf = (host: HostTarget): HostRequest['auth'] => (host.token?.includes(
 /**
  * An IPFS Cluster host. `push` uploads the site's CAR (`/add?format=car`), or pins the root by CID
  * with the publishing node as `origins` when there is no CAR; with `wait` it polls the pin's
- * status until `replicationMin` peers (all allocated peers when unset) report `pinned`.
+ * status until `replicationMin` peers (every allocated peer that is not down when unset) report
+ * `pinned`. A peer that is down is named: in the error when too few peers are left to reach
+ * `replicationMin` (or the cluster cannot allocate the pin), else in the outcome's `detail`.
  */
 export function clusterAdapter(host: HostTarget, options: ClusterAdapterOptions = {}): HostAdapter {
   return {
@@ -132,9 +129,11 @@ async function pushCluster(
     return res.status === 404 ? { cid: root } : parse<GlobalPinInfo>(host, res.text, `GET /pins/${root}`)
   }
 
-  const before = allocated(await status())
-  if (before.length > 0 && before.every(([, p]) => p.status === 'pinned')) {
-    return { status: 'already-pinned', bytesSent, requestid: root }
+  const downSince = new Map<string, number>()
+  const before = assessPin(await status(), host.replicationMin, downSince, 0)
+  if (before.done) {
+    const down = lostNote(root, before)
+    return { status: 'already-pinned', bytesSent, requestid: root, ...(down ? { detail: down } : {}) }
   }
 
   const pinOptions = new URLSearchParams({ name: job.name, mode: 'recursive' })
@@ -143,12 +142,16 @@ async function pushCluster(
   // Cluster keeps `meta-<key>` query parameters as the pin's metadata.
   if (job.site) pinOptions.set(`meta-${SITE_META_KEY}`, job.site)
   let detail: string
-  if (job.car) {
-    const size = await carSize(job.car)
-    await uploadCar(host, job, root, pinOptions, request)
-    detail = `uploaded the CAR (${size} bytes)`
-  } else {
-    detail = await pinByCid(job, root, pinOptions, request)
+  try {
+    if (job.car) {
+      const size = await carSize(job.car)
+      await uploadCar(host, job, root, pinOptions, request)
+      detail = `uploaded the CAR (${size} bytes)`
+    } else {
+      detail = await pinByCid(job, root, pinOptions, request)
+    }
+  } catch (err) {
+    throw await withDownPeers(err, request)
   }
 
   // Cluster has no "replace": the new pin is added, then the old one removed. With `wait` the old
@@ -172,7 +175,9 @@ async function pushCluster(
     await unpinPrevious()
     return { status: 'queued', bytesSent, requestid: root, ...(replaced ? { replaced } : {}), detail }
   }
-  await waitPinned(host, job, root, options, status)
+  const done = await waitPinned(host, job, root, options, status, downSince)
+  const down = lostNote(root, done, await downPeers(getText(request)))
+  if (down) detail += `; ${down}`
   await unpinPrevious()
   return { status: 'pinned', bytesSent, requestid: root, ...(replaced ? { replaced } : {}), detail }
 }
@@ -230,50 +235,87 @@ async function pinByCid(job: PushJob, root: string, pinOptions: URLSearchParams,
   return origins.length > 0 ? `pinned by CID from ${origins.length} origin(s)` : 'pinned by CID'
 }
 
-/** Polls `GET /pins/{cid}` until enough allocated peers report `pinned`; a `pin_error` fails at once. */
+/**
+ * Polls `GET /pins/{cid}` until enough allocated peers report `pinned` ({@link assessPin}). Fails
+ * as soon as too many peers are lost (`pin_error`, or down for `peerDownMs`) for that ever to
+ * happen, naming them; else at `job.timeoutMs` with every peer's state.
+ */
 async function waitPinned(
   host: HostTarget,
   job: PushJob,
   root: string,
   options: ClusterAdapterOptions,
   status: () => Promise<GlobalPinInfo>,
-): Promise<void> {
+  downSince: Map<string, number>,
+): Promise<PinAssessment> {
   const deadline = Date.now() + job.timeoutMs
+  const graceMs = options.peerDownMs ?? 10_000
   let interval = options.pollMs ?? 500
   for (;;) {
     const info = await status()
-    const failed = Object.entries(info.peer_map ?? {}).find(([, p]) => p.status === 'pin_error')
-    if (failed) {
-      const [peer, p] = failed
+    const now = Date.now()
+    const state = assessPin(info, host.replicationMin, downSince, graceMs, now)
+    if (state.done) return state
+    if (state.impossible) {
+      const lost = state.lost.map((peer) => describeLost(root, peer)).join('; ')
+      const min = host.replicationMin
+      const wanted = min ? `${min} peers (replication-min)` : 'any peer'
       throw new HostError(
         'ERR_HOST_FAILED',
-        `${describe(host)}: cluster peer ${p.peername ? `"${p.peername}" (${peer})` : peer} failed to pin ${root}: ${p.error || 'no reason given'}. Fix that peer's IPFS daemon, then run \`ipfs-cluster-ctl recover ${root}\` or push again.`,
+        `${describe(host)} cannot pin ${root} on ${wanted}: ${state.pinned} pinned it; ${lost}. Bring ${state.lost.length === 1 ? 'that peer' : 'those peers'} back (the cluster daemon and its IPFS daemon), then push again or run \`ipfs-cluster-ctl recover ${root}\`${min ? '; or lower replicationMin (--replication-min)' : ''}.`,
       )
     }
-    const peers = allocated(info)
-    const pinned = peers.filter(([, p]) => p.status === 'pinned').length
-    const min = host.replicationMin ?? 0
-    const needed = min > 0 ? Math.min(min, peers.length) : peers.length
-    if (peers.length > 0 && pinned >= needed) return
-    if (Date.now() >= deadline) {
-      const states = peers.map(([peer, p]) => `${p.peername || peer}: ${p.status}`).join(', ')
+    if (now >= deadline) {
+      const states = Object.entries(info.peer_map ?? {})
+        .filter(([, p]) => p.status !== 'remote')
+        .map(
+          ([peer, p]) =>
+            `${p.peername || peer}: ${p.status}${p.error ? ` (${p.error.replace(/\s+/g, ' ')})` : ''}`,
+        )
+        .join(', ')
       throw new HostError(
         'ERR_HOST_FAILED',
-        `${describe(host)} did not pin ${root} within ${Math.round(job.timeoutMs / 1000)} s (${pinned} of ${needed} peers pinned${states ? `; ${states}` : ''}). It may still finish; check with \`p2pcdn hosts check\` or \`ipfs-cluster-ctl status ${root}\`, or use --no-wait.`,
+        `${describe(host)} did not pin ${root} within ${Math.round(job.timeoutMs / 1000)} s (${state.pinned} of ${state.needed} peers pinned${states ? `; ${states}` : ''}). It may still finish; check with \`p2pcdn hosts check\` or \`ipfs-cluster-ctl status ${root}\`, or use --no-wait.`,
       )
     }
-    const wait = Math.max(0, Math.min(interval, deadline - Date.now()))
+    const wait = Math.max(0, Math.min(interval, deadline - now))
     await sleep(wait, undefined, job.signal ? { signal: job.signal } : undefined)
     interval = Math.min(interval * 2, 5_000)
   }
 }
 
-/** The peers a pin is allocated to: its `allocations`, or (pinned everywhere) every peer not `remote`. */
-function allocated(info: GlobalPinInfo): Array<[string, PeerPinInfo]> {
-  const entries = Object.entries(info.peer_map ?? {})
-  const allocations = info.allocations ?? []
-  if (allocations.length > 0) return entries.filter(([peer]) => allocations.includes(peer))
-  return entries.filter(([, p]) => p.status !== 'remote' && p.status !== 'unpinned')
+/**
+ * For the `detail` of a pin that is pinned enough: its lost peers, and the cluster's other peers
+ * that are down (gone from `GET /pins` once their heartbeat expired).
+ */
+function lostNote(root: string, state: PinAssessment, down = new Map<string, string>()): string {
+  const notes = state.lost.map((peer) => describeLost(root, peer))
+  for (const [peer, note] of down) if (!state.lost.some(([lost]) => lost === peer)) notes.push(note)
+  if (notes.length === 0) return ''
+  return `pinned on ${state.pinned} peer${state.pinned === 1 ? '' : 's'}; ${notes.join('; ')}`
+}
+
+const getText =
+  (request: Request) =>
+  async (path: string): Promise<string> =>
+    (await request({ path, retry: { retries: 0 }, timeoutMs: 10_000 })).text
+
+/**
+ * A failed `/add` or `POST /pins` (typically "not enough peers to allocate CID") with the peers
+ * that are down appended, from `GET /peers` and `GET /health/alerts`.
+ */
+async function withDownPeers(err: unknown, request: Request): Promise<unknown> {
+  if (!(err instanceof HostError) || err.code !== 'ERR_HOST_FAILED') return err
+  const down = await downPeers(getText(request))
+  if (down.size === 0) return err
+  return new HostError(
+    'ERR_HOST_FAILED',
+    `${err.message} Cluster peers down: ${[...down.values()].join('; ')}.`,
+    err.status,
+    {
+      cause: err,
+    },
+  )
 }
 
 /** `/add` answers NDJSON, or one JSON array with `stream-channels=false`. */

@@ -79,7 +79,8 @@ export function pinToReplace(host: HostTarget, job: PushJob, named: PinStatus[])
  * 1. `GET /pins?cid=<root>`: a request of this `name` already `pinned` means nothing is sent;
  * 2. a request of the same `name` for another CID is replaced (`POST /pins/{requestid}`) instead of
  *    piling up pins (unless another site made it: {@link pinToReplace}); otherwise `POST /pins`,
- *    with `origins` = the publishing node and the site in `meta`;
+ *    with `origins` = the publishing node and the site in `meta` (IPFS Cluster, whose replace keeps
+ *    the old pin's origins: `POST /pins`, then `DELETE` of the old one, {@link keepsOldOptions});
  * 3. the publisher dials the returned `delegates` (the spec's provider hints), and with `wait`,
  *    `GET /pins/{requestid}` is polled with backoff until `pinned` or `failed`.
  */
@@ -118,6 +119,8 @@ export async function pushPin(
 
   let status = found.find((p) => p.status === 'queued' || p.status === 'pinning')
   let replaced: string | undefined
+  /** A pin to remove once the new one is pinned, where the service cannot replace (see below). */
+  let removeAfter: PinStatus | undefined
   if (!status) {
     const pin = { cid: root, name: job.name, origins: job.origins, meta: pinMeta(job) }
     const older = await hostRequest(host, {
@@ -126,24 +129,43 @@ export async function pushPin(
     })
     bytesSent += older.bytesSent
     const previous = pinToReplace(host, job, older.json<{ results: PinStatus[] }>().results)
+    if (previous && keepsOldOptions(previous)) removeAfter = previous
     const res = await hostRequest(host, {
       method: 'POST',
-      path: previous ? `/pins/${encodeURIComponent(previous.requestid)}` : '/pins',
+      path: previous && !removeAfter ? `/pins/${encodeURIComponent(previous.requestid)}` : '/pins',
       json: pin,
       ...common,
     })
     bytesSent += res.bytesSent
     status = res.json<PinStatus>()
-    replaced = previous?.pin.cid
+    if (!removeAfter) replaced = previous?.pin.cid
   }
   await job.connect?.(status.delegates ?? []).catch(() => {})
+  const remove = async (): Promise<Pick<PushOutcome, 'replaced' | 'detail'>> => {
+    if (!removeAfter) return replaced ? { replaced } : {}
+    const { requestid, pin } = removeAfter
+    try {
+      const res = await hostRequest(host, {
+        method: 'DELETE',
+        path: `/pins/${encodeURIComponent(requestid)}`,
+        accept: [404],
+        ...common,
+      })
+      bytesSent += res.bytesSent
+      return res.status === 404 ? {} : { replaced: pin.cid, detail: `removed the previous pin ${pin.cid}` }
+    } catch (err) {
+      if (!(err instanceof HostError)) throw err
+      return { detail: `could not remove the previous pin ${pin.cid} (${err.message})` }
+    }
+  }
   if (!job.wait) {
     if (status.status === 'failed') throw failed(host, status)
+    const removed = await remove()
     return {
       status: status.status === 'pinned' ? 'pinned' : 'queued',
       bytesSent,
       requestid: status.requestid,
-      ...(replaced ? { replaced } : {}),
+      ...removed,
     }
   }
   const deadline = Date.now() + job.timeoutMs
@@ -162,7 +184,19 @@ export async function pushPin(
     bytesSent += res.bytesSent
     status = res.json<PinStatus>()
   }
-  return { status: 'pinned', bytesSent, requestid: status.requestid, ...(replaced ? { replaced } : {}) }
+  const removed = await remove()
+  return { status: 'pinned', bytesSent, requestid: status.requestid, ...removed }
+}
+
+/**
+ * IPFS Cluster's Pinning Service API (it names itself in each pin's `info.source`) answers a
+ * replace (`POST /pins/{requestid}`) with a copy of the old pin's options, `origins` and `meta`
+ * included (`PinUpdate` in ipfs-cluster's cluster.go), and its `delegates` are empty: its peers
+ * would look for the new DAG at the previous publish's node, long gone. There the new pin is
+ * added (`POST /pins`) and the old one removed (`DELETE`) once the new one is pinned.
+ */
+function keepsOldOptions(previous: PinStatus): boolean {
+  return /ipfs cluster/i.test(previous.info?.source ?? '')
 }
 
 function failed(host: HostTarget, status: PinStatus): HostError {
