@@ -92,6 +92,13 @@ export function createHostNode(options: HostNodeOptions): HostHelia {
       // libp2p's default (5 a second per IP) refuses browsers behind one NAT, and a bench's dials.
       inboundConnectionThreshold: 100,
     },
+    // libp2p pings every connection every 10 s and, by default, aborts it when a ping takes longer
+    // than its timeout (5 s at least). A host serving a large file over a slow uplink has seconds of
+    // data queued ahead of that ping, so it cut its own busy connections: bitswap then never
+    // completed a 40 MB file from a 25 Mbit/s host 34 ms away (docs/bitswap-stall.md). Keep the
+    // pings (they measure `connection.rtt`) but not the abort (Kubo never cut a connection this
+    // way there); a dead peer's connection still ends when TCP gives up, or by the connection manager.
+    connectionMonitor: { abortConnectionOnPingFailure: false },
     services: services as NonNullable<Libp2pOptions['services']>,
   })
   return withBitswap(node as HostHelia) as HostHelia
