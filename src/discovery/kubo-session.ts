@@ -15,7 +15,8 @@ import { CID } from 'multiformats/cid'
 import { P2pcdnError } from '../errors.js'
 import { type KuboRpc, kuboRpc } from './kubo-rpc.js'
 import type { SessionDiscoveryOptions } from './session.js'
-import { positiveMs, sessionBlock, sessionContent, sessionNumber, withReason } from './session-file.js'
+import { positiveMs, sessionBlock, sessionContent, withReason } from './session-file.js'
+import { startSessionRounds } from './session-rounds.js'
 
 export interface KuboSessionOptions extends SessionDiscoveryOptions {
   /**
@@ -133,13 +134,8 @@ export async function startKuboSession(options: KuboSessionOptions): Promise<Kub
   }
 
   const events = new TypedEventEmitter<KuboSessionEvents>()
-  const stopped = new AbortController()
   const members = new Map<string, Member>()
-  const inFlight = new Set<Promise<void>>()
   let rounds = 0
-  let roundController: AbortController | undefined
-  let timer: ReturnType<typeof setTimeout> | undefined
-  let stopping: Promise<void> | undefined
 
   const report = (error: Error): void => {
     events.safeDispatchEvent('error', { detail: error })
@@ -268,59 +264,19 @@ export async function startKuboSession(options: KuboSessionOptions): Promise<Kub
     await announced
   }
 
-  function startRound(n: number): void {
-    // A round still running at the boundary is for a past session.
-    roundController?.abort()
-    const controller = new AbortController()
-    roundController = controller
-    const signal = AbortSignal.any([stopped.signal, controller.signal])
-    setMaxListeners(Number.POSITIVE_INFINITY, signal)
-    const running: Promise<void> = runRound(n, signal)
-      .catch((cause: unknown) => {
-        if (!signal.aborted) report(withReason(cause, `Session round ${n} failed`))
-      })
-      .finally(() => inFlight.delete(running))
-    inFlight.add(running)
-  }
-
-  /** Sets the timer for the boundary where session `next` begins. */
-  function schedule(next: number): void {
-    if (stopped.signal.aborted) return
-    timer = setTimeout(
-      () => {
-        if (stopped.signal.aborted) return
-        const n = sessionNumber(now(), periodMs)
-        if (n < next) return schedule(next) // woke a little early
-        startRound(n)
-        schedule(n + 1)
-      },
-      Math.max(0, next * periodMs - now()),
-    )
-  }
-
-  const onAbort = () => void stop()
-
-  async function stop(): Promise<void> {
-    stopping ??= (async () => {
-      options.signal?.removeEventListener('abort', onAbort)
-      stopped.abort()
-      clearTimeout(timer)
-      await Promise.allSettled([...inFlight])
+  const clock = startSessionRounds({
+    periodMs,
+    now,
+    signal: options.signal,
+    run: runRound,
+    report,
+    async cleanup() {
       const left = [...members.keys()]
       members.clear()
       await Promise.all(left.map((peerId) => release(peerId, true)))
-    })()
-    return stopping
-  }
-
-  if (options.signal?.aborted === true) {
-    void stop()
-  } else {
-    options.signal?.addEventListener('abort', onAbort, { once: true })
-    const n = sessionNumber(now(), periodMs)
-    startRound(n)
-    schedule(n + 1)
-  }
+    },
+  })
+  const stop = () => clock.stop()
 
   return {
     peerId: self,

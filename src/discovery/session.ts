@@ -19,7 +19,8 @@ import { peerIdFromCID, peerIdFromString } from '@libp2p/peer-id'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Blockstore } from 'interface-blockstore'
 import { CID } from 'multiformats/cid'
-import { positiveMs, sessionBlock, sessionContent, sessionNumber, withReason } from './session-file.js'
+import { positiveMs, sessionBlock, sessionContent, withReason } from './session-file.js'
+import { startSessionRounds } from './session-rounds.js'
 
 export { sessionBlock, sessionContent, sessionNumber } from './session-file.js'
 
@@ -118,15 +119,10 @@ export function startSessionDiscovery(
   )
   const now = options.now ?? Date.now
   const events = new TypedEventEmitter<SessionDiscoveryEvents>()
-  const stopped = new AbortController()
   const members = new Map<string, Member>()
   /** Session numbers provided and not yet cancelled. */
   const provided = new Map<number, CID>()
-  const inFlight = new Set<Promise<void>>()
   let rounds = 0
-  let roundController: AbortController | undefined
-  let timer: ReturnType<typeof setTimeout> | undefined
-  let stopping: Promise<void> | undefined
 
   const report = (error: Error): void => {
     events.safeDispatchEvent('error', { detail: error })
@@ -232,60 +228,20 @@ export function startSessionDiscovery(
     await retire(n)
   }
 
-  function startRound(n: number): void {
-    // A round still running at the boundary is for a past session.
-    roundController?.abort()
-    const controller = new AbortController()
-    roundController = controller
-    const signal = AbortSignal.any([stopped.signal, controller.signal])
-    setMaxListeners(Number.POSITIVE_INFINITY, signal)
-    const running: Promise<void> = runRound(n, signal)
-      .catch((cause: unknown) => {
-        if (!signal.aborted) report(withReason(cause, `Session round ${n} failed`))
-      })
-      .finally(() => inFlight.delete(running))
-    inFlight.add(running)
-  }
-
-  /** Sets the timer for the boundary where session `next` begins. */
-  function schedule(next: number): void {
-    if (stopped.signal.aborted) return
-    timer = setTimeout(
-      () => {
-        if (stopped.signal.aborted) return
-        const n = sessionNumber(now(), periodMs)
-        if (n < next) return schedule(next) // woke a little early
-        startRound(n)
-        schedule(n + 1)
-      },
-      Math.max(0, next * periodMs - now()),
-    )
-  }
-
-  const onAbort = () => void stop()
-
-  async function stop(): Promise<void> {
-    stopping ??= (async () => {
-      options.signal?.removeEventListener('abort', onAbort)
-      stopped.abort()
-      clearTimeout(timer)
-      await Promise.allSettled([...inFlight])
+  const clock = startSessionRounds({
+    periodMs,
+    now,
+    signal: options.signal,
+    run: runRound,
+    report,
+    async cleanup() {
       const left = [...members.values()]
       members.clear()
       // Best effort: the node may be stopping too.
       await Promise.allSettled(left.map(({ peerId }) => untag(peerId)))
-    })()
-    return stopping
-  }
-
-  if (options.signal?.aborted === true) {
-    void stop()
-  } else {
-    options.signal?.addEventListener('abort', onAbort, { once: true })
-    const n = sessionNumber(now(), periodMs)
-    startRound(n)
-    schedule(n + 1)
-  }
+    },
+  })
+  const stop = () => clock.stop()
 
   return {
     stop,
