@@ -14,6 +14,7 @@ import type { HostEntry } from './hosts/types.js'
 import type { PublishProgressEvents } from './progress.js'
 import { siteIdentity } from './push/site-identity.js'
 import type { IpfsLinkFormat, IpfsLinkOptions } from './rewrite/ipfs-link.js'
+import { gatewayUrl } from './utils/gateway-url.js'
 
 /**
  * Options shared by the CLI, the config file, the library and the bundler
@@ -358,23 +359,15 @@ export function normaliseOrigin(value: unknown): string {
 
 /** Normalises the `gateway` option to an http(s) URL without a trailing slash. */
 export function normaliseGateway(value: unknown): string {
-  let url: URL | undefined
-  try {
-    url = typeof value === 'string' ? new URL(value) : undefined
-  } catch {}
-  if (
-    url === undefined ||
-    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-    url.search !== '' ||
-    url.hash !== ''
-  ) {
+  const url = gatewayUrl(value, { credentials: true })
+  if (url === undefined) {
     throw errors.optionInvalid(
       'gateway',
       value,
       'must be the absolute http(s) URL of an IPFS gateway, e.g. "https://gateway.example.com" (a host node\'s gateway)',
     )
   }
-  return url.href.replace(/\/+$/, '')
+  return url
 }
 
 /**

@@ -15,7 +15,7 @@ import { CID } from 'multiformats/cid'
 import { P2pcdnError } from '../errors.js'
 import { type KuboRpc, kuboRpc } from './kubo-rpc.js'
 import type { SessionDiscoveryOptions } from './session.js'
-import { positiveMs, sessionBlock, sessionContent, withReason } from './session-file.js'
+import { resolveSessionTiming, sessionBlock, sessionContent, withReason } from './session-file.js'
 import { startSessionRounds } from './session-rounds.js'
 
 export interface KuboSessionOptions extends SessionDiscoveryOptions {
@@ -110,15 +110,7 @@ interface Member {
  * ```
  */
 export async function startKuboSession(options: KuboSessionOptions): Promise<KuboSession> {
-  const name = options.name
-  sessionContent(0, name) // validates the name
-  const periodMs = positiveMs('periodMs', options.periodMs, 60_000)
-  const lookupTimeoutMs = positiveMs(
-    'lookupTimeoutMs',
-    options.lookupTimeoutMs,
-    Math.min(periodMs / 2, 30_000),
-  )
-  const now = options.now ?? Date.now
+  const { name, periodMs, lookupTimeoutMs, now } = resolveSessionTiming(options)
   const rpc: KuboRpc = kuboRpc(options.api, options.token)
   options.signal?.throwIfAborted()
   const [id] = await rpc.call<{ ID?: string }>('id', [], {

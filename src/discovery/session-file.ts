@@ -96,3 +96,27 @@ export function withReason(cause: unknown, message: string): Error {
   const reason = cause instanceof Error ? cause.message : String(cause)
   return new Error(`${message}: ${reason}`, { cause })
 }
+
+/** The timing and name options both session discoveries take. */
+export interface SessionTimingOptions {
+  name?: string | undefined
+  periodMs?: number | undefined
+  lookupTimeoutMs?: number | undefined
+  now?: (() => number) | undefined
+}
+
+/**
+ * Checks a session discovery's options and fills in their defaults: the name (checked as
+ * {@link sessionContent} does), the period (the paper's minute), the lookup timeout (half a period,
+ * at most 30 s) and the clock.
+ */
+export function resolveSessionTiming(options: SessionTimingOptions) {
+  sessionContent(0, options.name) // validates the name
+  const periodMs = positiveMs('periodMs', options.periodMs, 60_000)
+  return {
+    name: options.name,
+    periodMs,
+    lookupTimeoutMs: positiveMs('lookupTimeoutMs', options.lookupTimeoutMs, Math.min(periodMs / 2, 30_000)),
+    now: options.now ?? Date.now,
+  }
+}

@@ -19,7 +19,7 @@ import { peerIdFromCID, peerIdFromString } from '@libp2p/peer-id'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Blockstore } from 'interface-blockstore'
 import { CID } from 'multiformats/cid'
-import { positiveMs, sessionBlock, sessionContent, withReason } from './session-file.js'
+import { resolveSessionTiming, sessionBlock, sessionContent, withReason } from './session-file.js'
 import { startSessionRounds } from './session-rounds.js'
 
 export { sessionBlock, sessionContent, sessionNumber } from './session-file.js'
@@ -109,15 +109,7 @@ export function startSessionDiscovery(
   options: SessionDiscoveryOptions = {},
 ): SessionDiscovery {
   const { libp2p, routing, blockstore } = components
-  const name = options.name
-  sessionContent(0, name) // validates the name
-  const periodMs = positiveMs('periodMs', options.periodMs, 60_000)
-  const lookupTimeoutMs = positiveMs(
-    'lookupTimeoutMs',
-    options.lookupTimeoutMs,
-    Math.min(periodMs / 2, 30_000),
-  )
-  const now = options.now ?? Date.now
+  const { name, periodMs, lookupTimeoutMs, now } = resolveSessionTiming(options)
   const events = new TypedEventEmitter<SessionDiscoveryEvents>()
   const members = new Map<string, Member>()
   /** Session numbers provided and not yet cancelled. */

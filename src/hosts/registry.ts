@@ -2,6 +2,7 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { CONFIG_FILES } from '../constants.js'
 import { errors, P2pcdnError } from '../errors.js'
+import { gatewayUrl } from '../utils/gateway-url.js'
 import { writeFileAtomic } from '../utils/write-file-atomic.js'
 import { HOST_TYPES, type HostEntry, type HostTarget } from './types.js'
 
@@ -111,25 +112,15 @@ export function validateHostEntry(value: unknown, where: string): HostEntry {
 
 /** A host's `gateway`: an http(s) URL without credentials, query or fragment; no trailing slash. */
 function checkGateway(value: unknown, option: string): string {
-  let url: URL | undefined
-  try {
-    url = typeof value === 'string' ? new URL(value) : undefined
-  } catch {}
-  if (
-    url === undefined ||
-    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
-    url.username !== '' ||
-    url.password !== '' ||
-    url.search !== '' ||
-    url.hash !== ''
-  ) {
+  const url = gatewayUrl(value, { credentials: false })
+  if (url === undefined) {
     throw errors.optionInvalid(
       option,
       value,
       'must be the http(s) URL of the IPFS gateway serving what this host pins, e.g. "https://ipfs.example.com"',
     )
   }
-  return url.href.replace(/\/+$/, '')
+  return url
 }
 
 /**
