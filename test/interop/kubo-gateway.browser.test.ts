@@ -18,12 +18,11 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import { request } from 'node:http'
 import path from 'node:path'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ProfileName } from '../../src/constants.js'
 import { CAR_UPLOAD_PATH } from '../../src/host/index.js'
 import { type Manifest, publish } from '../../src/index.js'
-import type { ServiceWorkerStats } from '../../src/runtime/sw/stats.js'
 import { launchChromium } from '../../src/speedtest/browser.js'
 import { chromium } from '../helpers/chromium.js'
 import { startFaultProxy } from '../helpers/fault-proxy.js'
@@ -33,6 +32,7 @@ import { type KuboDaemon, startKubo } from '../helpers/kubo-daemon.js'
 import { kubo } from '../helpers/peers.js'
 import { solidPng } from '../runtime/media-files.js'
 import { startOrigin, type TestServer } from '../runtime/servers.js'
+import { openControlled, sha256Of, stats, widths } from '../runtime/sw-page.js'
 
 const temp = tempDirs()
 const closers: Array<() => Promise<void>> = []
@@ -113,37 +113,6 @@ async function publishToKubo(profile: ProfileName, sources: string[]): Promise<P
   return { manifest, site, origin, big, car }
 }
 
-/** Opens the page, lets the fallback runtime register the worker, and reloads under its control. */
-async function openControlled(context: BrowserContext, origin: TestServer): Promise<Page> {
-  const page = await context.newPage()
-  await page.goto(`${origin.url}/index.html`)
-  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true))
-  await page.reload()
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
-  await page.waitForFunction(() => [...document.images].every((img) => img.complete))
-  return page
-}
-
-const widths = (page: Page) => page.evaluate(() => [...document.images].map((img) => img.naturalWidth))
-
-const stats = (page: Page) =>
-  page.evaluate(
-    () =>
-      new Promise<ServiceWorkerStats>((resolve) => {
-        const channel = new MessageChannel()
-        channel.port1.onmessage = (event) => resolve(event.data as ServiceWorkerStats)
-        navigator.serviceWorker.controller?.postMessage({ type: 'p2pcdn:stats' }, [channel.port2])
-      }),
-  )
-
-/** SHA-256 (hex) of what the page gets for `url`, through the worker. */
-const sha256Of = (page: Page, url: string) =>
-  page.evaluate(async (url) => {
-    const body = await (await fetch(url)).arrayBuffer()
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body))
-    return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')
-  }, url)
-
 const sha256Hex = async (bytes: Buffer) => {
   const { createHash } = await import('node:crypto')
   return createHash('sha256').update(bytes).digest('hex')
@@ -181,7 +150,7 @@ async function visit(profile: ProfileName, kuboSource: string, withHost: boolean
   try {
     const before = await kuboRawBlocks()
     origin.requests.length = 0
-    const page = await openControlled(context, origin)
+    const page = await openControlled(context, `${origin.url}/index.html`)
     expect(await widths(page)).toEqual([40, 20])
     expect(await sha256Of(page, linkOf(manifest, 'big.bin'))).toBe(await sha256Hex(big))
     expect(await sha256Of(page, linkOf(manifest, 'img/b.png'))).toBe(

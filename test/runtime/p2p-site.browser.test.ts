@@ -8,11 +8,10 @@ import '../../src/utils/promise-with-resolvers.js'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CAR_UPLOAD_PATH, type RunningHost } from '../../src/host/index.js'
 import { type Manifest, publish } from '../../src/index.js'
-import type { ServiceWorkerStats } from '../../src/runtime/sw/stats.js'
 import { launchChromium } from '../../src/speedtest/browser.js'
 import { chromium } from '../helpers/chromium.js'
 import { startFaultProxy } from '../helpers/fault-proxy.js'
@@ -20,6 +19,7 @@ import { tempDirs } from '../helpers/fs.js'
 import { startTestHost } from '../helpers/host.js'
 import { solidPng } from './media-files.js'
 import { startOrigin, type TestServer } from './servers.js'
+import { openControlled, sha256Of, stats, widths } from './sw-page.js'
 
 const temp = tempDirs()
 const closers: Array<() => Promise<void>> = []
@@ -72,36 +72,6 @@ const bytesServed = async (host: RunningHost) => {
   ].reduce((sum, m) => sum + Number(m[1]), 0)
 }
 
-/** Opens the page, lets the fallback runtime register the worker, and reloads under its control. */
-async function openControlled(context: Awaited<ReturnType<Browser['newContext']>>): Promise<Page> {
-  const page = await context.newPage()
-  await page.goto(`${origin.url}/index.html`)
-  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true))
-  await page.reload()
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
-  await page.waitForFunction(() => [...document.images].every((img) => img.complete))
-  return page
-}
-
-const widths = (page: Page) => page.evaluate(() => [...document.images].map((img) => img.naturalWidth))
-
-const stats = (page: Page) =>
-  page.evaluate(
-    () =>
-      new Promise<ServiceWorkerStats>((resolve) => {
-        const channel = new MessageChannel()
-        channel.port1.onmessage = (event) => resolve(event.data as ServiceWorkerStats)
-        navigator.serviceWorker.controller?.postMessage({ type: 'p2pcdn:stats' }, [channel.port2])
-      }),
-  )
-
-const sha256Of = (page: Page, url: string) =>
-  page.evaluate(async (url) => {
-    const body = await (await fetch(url)).arrayBuffer()
-    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body))
-    return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')
-  }, url)
-
 const linkOf = (manifest: Manifest, file: string) => {
   const asset = manifest.assets.find((a) => a.path === file)
   return `${hosts[0]?.host.url}/ipfs/${asset?.cid}?filename=${file}`
@@ -149,7 +119,7 @@ describe.skipIf(chromium.skip)(SUITE, () => {
     try {
       const before = await Promise.all(hosts.map(({ host }) => bytesServed(host)))
       origin.requests.length = 0
-      const page = await openControlled(context)
+      const page = await openControlled(context, `${origin.url}/index.html`)
       expect(await widths(page)).toEqual([40, 20])
       // The big file, through its IPFS link: the right bytes, from the hosts.
       expect(await sha256Of(page, linkOf(manifest, 'big.bin'))).toBe(
@@ -218,7 +188,7 @@ describe.skipIf(chromium.skip)(SUITE, () => {
     const context = await browser.newContext()
     try {
       tamperer.state.injected = 0
-      const page = await openControlled(context)
+      const page = await openControlled(context, `${origin.url}/index.html`)
       expect(await widths(page)).toEqual([40, 20])
       expect(await sha256Of(page, linkOf(manifest, 'img/b.png'))).toBe(
         await sha256Hex(path.join(site, 'img', 'b.png')),
@@ -237,7 +207,7 @@ describe.skipIf(chromium.skip)(SUITE, () => {
     const context = await browser.newContext()
     try {
       origin.requests.length = 0
-      const page = await openControlled(context)
+      const page = await openControlled(context, `${origin.url}/index.html`)
       expect(await widths(page)).toEqual([40, 20])
       const paths = origin.requests.map((r) => r.path)
       expect(paths).toContain('/img/a.png')
