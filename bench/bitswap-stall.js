@@ -41,6 +41,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { firstJsonLine, stopChild } from './lib/children.js'
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const SELF = fileURLToPath(import.meta.url)
@@ -280,34 +281,11 @@ async function nodeRun(node, file, args, options = {}) {
   return result.stdout
 }
 
-async function stopChild(child, ms = 10_000) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return
-  const closed = once(child, 'close')
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), ms)
-  await closed
-  clearTimeout(timer)
-}
-
-/** The first JSON line a child prints, within `ms`. */
+/** The first JSON line a child prints, within `ms`; a line with `error` is the child's failure. */
 async function firstJson(child, ms, what) {
-  const lines = createInterface({ input: child.stdout })
-  let stderr = ''
-  child.stderr?.setEncoding('utf8').on('data', (c) => {
-    stderr = (stderr + c).slice(-4000)
-  })
-  const timer = setTimeout(() => child.kill('SIGKILL'), ms)
-  try {
-    for await (const line of lines) {
-      if (!line.startsWith('{')) continue
-      const value = JSON.parse(line)
-      if (value.error) throw new Error(`${what} failed: ${value.error}`)
-      return value
-    }
-    throw new Error(`${what} ended before it was ready: ${stderr.trim()}`)
-  } finally {
-    clearTimeout(timer)
-  }
+  const value = await firstJsonLine(child, ms, what)
+  if (value.error) throw new Error(`${what} failed: ${value.error}`)
+  return value
 }
 
 /** A Kubo repo (`test` profile: no bootstrap, no mDNS; telemetry off) for a namespace's address. */
@@ -549,7 +527,7 @@ async function main() {
       }
     }
   } finally {
-    for (const child of children) await stopChild(child).catch(() => {})
+    for (const child of children) await stopChild(child, 10_000).catch(() => {})
     await network?.destroy()
     await fs.rm(temp, { recursive: true, force: true })
   }
@@ -701,7 +679,7 @@ async function runKuboClient({ client, peer, cid, timeoutMs, dir }) {
       progress,
     }
   } finally {
-    await stopChild(daemon)
+    await stopChild(daemon, 10_000)
     await fs.rm(dir, { recursive: true, force: true })
   }
 }

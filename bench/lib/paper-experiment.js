@@ -23,7 +23,7 @@ import { once } from 'node:events'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { createInterface } from 'node:readline'
+import { firstJsonLine, stopChild } from './children.js'
 import { REPO } from './runners.js'
 
 const CLI = path.join(REPO, 'dist/cli/bin.js')
@@ -65,33 +65,6 @@ function makeCertificate(dir, addresses) {
 /** Loads the built netem module (run `npm run build` first). */
 export async function loadNetem() {
   return import(path.join(REPO, 'dist/src/netem/index.js'))
-}
-
-/** The first stdout line of a child that is JSON, within `ms`. */
-async function firstJsonLine(child, ms, what) {
-  const lines = createInterface({ input: child.stdout })
-  let stderr = ''
-  child.stderr?.setEncoding('utf8').on('data', (chunk) => {
-    stderr = (stderr + chunk).slice(-4000)
-  })
-  const timer = setTimeout(() => child.kill('SIGKILL'), ms)
-  try {
-    for await (const line of lines) {
-      if (line.startsWith('{')) return JSON.parse(line)
-    }
-    throw new Error(`${what} ended before it was ready: ${stderr.trim()}`)
-  } finally {
-    clearTimeout(timer)
-    lines.close()
-  }
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-  await once(child, 'close')
-  clearTimeout(timer)
 }
 
 /** Runs `node <args>` inside a node's namespace to its end; throws with its stderr on failure. */
@@ -301,7 +274,7 @@ export async function runPaperExperiment(options) {
     }
     return { files, hosts: hosts.map((h) => ({ name: h.name, peerId: h.peerId })) }
   } finally {
-    for (const child of children) await stop(child)
+    for (const child of children) await stopChild(child)
     await network.destroy()
     await fs.rm(temp, { recursive: true, force: true })
   }
