@@ -9,14 +9,12 @@
  * made with the README's jq filter.
  *
  * One fault the real cluster cannot be made to produce on demand, a passing 503 from `/add`, is
- * injected by the recording proxy below, which also records the requests the adapter makes (to
+ * injected by the recording proxy (test/helpers/recording-proxy.ts), which also records the requests the adapter makes (to
  * show what was, and was not, sent). Peers that are down are real: a Kubo or a cluster daemon is
  * stopped.
  */
 import { execFile } from 'node:child_process'
 import fs from 'node:fs/promises'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
@@ -39,6 +37,7 @@ import { deadUrl } from '../helpers/fault-proxy.js'
 import { ROOT, tempDirs } from '../helpers/fs.js'
 import { startKubo } from '../helpers/kubo-daemon.js'
 import { clusterCtl, clusterFollow, clusterService, kubo } from '../helpers/peers.js'
+import { type RecordedRequest, type RecordingProxy, startRecordingProxy } from '../helpers/recording-proxy.js'
 
 const run = promisify(execFile)
 const FAST = { retry: { retries: 2, baseMs: 10, maxMs: 50 }, pollMs: 100, peerDownMs: 1_000 }
@@ -123,65 +122,11 @@ async function eventually(check: () => Promise<void>, timeoutMs = 20_000): Promi
   }
 }
 
-interface Recorded {
-  method: string
-  path: string
-  query: Record<string, string>
-  bytes: number
-}
+/** The requests a proxy saw, as `METHOD /path`. */
+const sent = (proxy: RecordingProxy) => proxy.requests.map((r) => `${r.method} ${r.path}`)
 
-/**
- * An HTTP proxy on 127.0.0.1 in front of a cluster peer's REST API: records each request (method,
- * path, query, body size) and answers the next `POST /add`s with `failAdd`'s statuses before
- * passing them on.
- */
-async function recordingProxy(upstream: string, options: { failAdd?: number[] } = {}) {
-  const to = new URL(upstream)
-  const requests: Recorded[] = []
-  const failures = [...(options.failAdd ?? [])]
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://proxy')
-    const entry: Recorded = {
-      method: req.method ?? 'GET',
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      bytes: 0,
-    }
-    requests.push(entry)
-    req.on('data', (chunk: Buffer) => {
-      entry.bytes += chunk.length
-    })
-    const failure = url.pathname === '/add' ? failures.shift() : undefined
-    if (failure) {
-      req.resume()
-      req.on('end', () => {
-        res.writeHead(failure, { 'Content-Type': 'application/json' })
-        res.end(JSON.stringify({ code: failure, message: 'injected by the test proxy' }))
-      })
-      return
-    }
-    const forward = http.request(
-      { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers)
-        answer.pipe(res)
-      },
-    )
-    forward.on('error', () => res.destroy())
-    req.pipe(forward)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    calls: () => requests.map((r) => `${r.method} ${r.path}`),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
-}
+/** A recorded request's query as an object. */
+const queryOf = (request: RecordedRequest | undefined) => Object.fromEntries(request?.query ?? [])
 
 /** A JWT from the API's `POST /token` (basic auth), as `ipfs-cluster-ctl --basic-auth … token` gets one. */
 async function clusterJwt(apiUrl: string, credentials: string): Promise<string> {
@@ -228,7 +173,7 @@ describe.skipIf(missing)(titled('IPFS Cluster adapter against a real two-peer cl
 
     it('a wrong or missing password or token is ERR_HOST_AUTH naming the host, never the secret, and nothing is uploaded', async () => {
       const site = await makeSite()
-      const proxy = await recordingProxy(p0.restApi)
+      const proxy = await startRecordingProxy(p0.restApi)
       try {
         const wrong = 'admin:wrong-pass-do-not-print'
         const adapter = clusterAdapter(target(proxy.url, wrong), FAST)
@@ -255,7 +200,7 @@ describe.skipIf(missing)(titled('IPFS Cluster adapter against a real two-peer cl
         expect((err2 as HostError).code).toBe('ERR_HOST_AUTH')
         expect((err2 as HostError).message).not.toContain(forged)
 
-        expect(proxy.calls()).not.toContain('POST /add')
+        expect(sent(proxy)).not.toContain('POST /add')
         expect(await statuses(p0, site.root)).toEqual({ 'cluster-0': 'unpinned', 'cluster-1': 'unpinned' })
       } finally {
         await proxy.close()
@@ -266,7 +211,7 @@ describe.skipIf(missing)(titled('IPFS Cluster adapter against a real two-peer cl
   describe('push()', () => {
     it('with replication-min/max 2: uploads the CAR once and answers pinned when both peers pinned it', async () => {
       const site = await makeSite()
-      const proxy = await recordingProxy(p0.restApi)
+      const proxy = await startRecordingProxy(p0.restApi)
       try {
         const host = target(proxy.url, cluster.credentials, { replicationMin: 2, replicationMax: 2 })
         const outcome = await clusterAdapter(host, FAST).push(job(site, { site: SITE_ID }))
@@ -275,7 +220,7 @@ describe.skipIf(missing)(titled('IPFS Cluster adapter against a real two-peer cl
 
         const uploads = proxy.requests.filter((r) => r.path === '/add')
         expect(uploads).toHaveLength(1)
-        expect(uploads[0]?.query).toMatchObject({
+        expect(queryOf(uploads[0])).toMatchObject({
           format: 'car',
           'stream-channels': 'false',
           name: 'example.com-3f9a1c0b',
@@ -286,7 +231,7 @@ describe.skipIf(missing)(titled('IPFS Cluster adapter against a real two-peer cl
         })
         expect(uploads[0]?.bytes).toBeGreaterThan((await fs.stat(site.car)).size)
         expect(outcome.bytesSent).toBe(proxy.requests.reduce((n, r) => n + r.bytes, 0))
-        expect(proxy.calls()[0]).toBe(`GET /pins/${site.root}`)
+        expect(sent(proxy)[0]).toBe(`GET /pins/${site.root}`)
 
         // the cluster's own view: allocated to both peers, pinned on both, with the site's metadata
         const info = await p1.api<GlobalPinInfo>(`/pins/${site.root}`)
@@ -307,11 +252,11 @@ describe.skipIf(missing)(titled('IPFS Cluster adapter against a real two-peer cl
       const site = await makeSite()
       const host = target(p0.restApi, cluster.credentials, { replicationMin: 2, replicationMax: 2 })
       expect((await clusterAdapter(host, FAST).push(job(site))).status).toBe('pinned')
-      const proxy = await recordingProxy(p1.restApi)
+      const proxy = await startRecordingProxy(p1.restApi)
       try {
         const again = await clusterAdapter({ ...host, url: proxy.url }, FAST).push(job(site))
         expect(again).toEqual({ status: 'already-pinned', bytesSent: 0, requestid: site.root })
-        expect(proxy.calls()).toEqual([`GET /pins/${site.root}`])
+        expect(sent(proxy)).toEqual([`GET /pins/${site.root}`])
       } finally {
         await proxy.close()
       }
@@ -319,13 +264,13 @@ describe.skipIf(missing)(titled('IPFS Cluster adapter against a real two-peer cl
 
     it('answers queued once the cluster accepted the upload, without wait', async () => {
       const site = await makeSite()
-      const proxy = await recordingProxy(p0.restApi)
+      const proxy = await startRecordingProxy(p0.restApi)
       try {
         const outcome = await clusterAdapter(target(proxy.url, cluster.credentials), FAST).push(
           job(site, { wait: false }),
         )
         expect(outcome.status).toBe('queued')
-        expect(proxy.calls()).toEqual([`GET /pins/${site.root}`, 'POST /add'])
+        expect(sent(proxy)).toEqual([`GET /pins/${site.root}`, 'POST /add'])
         await eventually(async () =>
           expect(await statuses(p1, site.root)).toEqual({ 'cluster-0': 'pinned', 'cluster-1': 'pinned' }),
         )
@@ -338,14 +283,14 @@ describe.skipIf(missing)(titled('IPFS Cluster adapter against a real two-peer cl
       const [siteA, siteB] = [await makeSite(), await makeSite()]
       const host = target(p0.restApi, cluster.credentials, { replicationMin: 2, replicationMax: 2 })
       await clusterAdapter(host, FAST).push(job(siteA, { site: SITE_ID }))
-      const proxy = await recordingProxy(p0.restApi)
+      const proxy = await startRecordingProxy(p0.restApi)
       try {
         const outcome = await clusterAdapter({ ...host, url: proxy.url }, FAST).push(
           job(siteB, { site: SITE_ID, previous: { root: siteA.root, requestid: siteA.root } }),
         )
         expect(outcome).toMatchObject({ status: 'pinned', replaced: siteA.root })
         expect(outcome.detail).toContain(`removed the previous pin ${siteA.root}`)
-        const seq = proxy.calls()
+        const seq = sent(proxy)
         expect(seq.at(-1)).toBe(`DELETE /pins/${siteA.root}`)
         expect(seq.indexOf('POST /add')).toBeLessThan(seq.indexOf(`DELETE /pins/${siteA.root}`))
         expect(seq.filter((c) => c.startsWith('DELETE'))).toHaveLength(1)
@@ -364,7 +309,11 @@ describe.skipIf(missing)(titled('IPFS Cluster adapter against a real two-peer cl
 
     it('retries a 503 on /add with the whole CAR again, and succeeds', async () => {
       const site = await makeSite()
-      const proxy = await recordingProxy(p0.restApi, { failAdd: [503] })
+      const proxy = await startRecordingProxy(p0.restApi)
+      proxy.inject('/add', {
+        status: 503,
+        body: JSON.stringify({ code: 503, message: 'injected by the test proxy' }),
+      })
       try {
         const outcome = await clusterAdapter(target(proxy.url, cluster.credentials), FAST).push(job(site))
         expect(outcome.status).toBe('pinned')
@@ -380,17 +329,17 @@ describe.skipIf(missing)(titled('IPFS Cluster adapter against a real two-peer cl
     it('without a CAR, pins by CID with the publishing node as origins, and each Kubo fetches it from there', async () => {
       const site = await makeSite()
       const origin = await startOriginNode(site.car, ['/ip4/127.0.0.1/tcp/0'])
-      const proxy = await recordingProxy(p0.restApi)
+      const proxy = await startRecordingProxy(p0.restApi)
       try {
         const host = target(proxy.url, cluster.credentials, { replicationMin: 2, replicationMax: 2 })
         const outcome = await clusterAdapter(host, FAST).push(
           job(site, { car: '', origins: [...origin.multiaddrs, '/ip4/127.0.0.1/tcp/4002'] }),
         )
         expect(outcome).toMatchObject({ status: 'pinned', detail: 'pinned by CID from 1 origin(s)' })
-        expect(proxy.calls()).not.toContain('POST /add')
+        expect(sent(proxy)).not.toContain('POST /add')
         const pin = proxy.requests.find((r) => r.method === 'POST')
         expect(pin?.path).toBe(`/pins/${site.root}`)
-        expect(pin?.query).toEqual({
+        expect(queryOf(pin)).toEqual({
           name: 'example.com-3f9a1c0b',
           mode: 'recursive',
           'replication-min': '2',
