@@ -24,7 +24,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
-import { type KuboDaemon, startKubo } from './kubo-daemon.js'
+import { type KuboDaemon, startKubo, stopProcess } from './kubo-daemon.js'
 import { clusterCtl, clusterFollow, clusterService } from './peers.js'
 
 const run = promisify(execFile)
@@ -225,15 +225,6 @@ function watch(child: ChildProcess, what: string) {
   return { log: () => out, until }
 }
 
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-  await exited
-  clearTimeout(timer)
-}
-
 const maddrToUrl = (maddr: string) => {
   const m = /^\/ip4\/([^/]+)\/tcp\/(\d+)/.exec(maddr)
   if (!m) throw new Error(`not a TCP multiaddr: ${maddr}`)
@@ -353,7 +344,7 @@ async function startPeer(setup: PeerSetup, credentials: string, bootstrap: strin
             { env: clusterEnv({}) },
           )
         ).stdout,
-      stopDaemon: () => kill(child),
+      stopDaemon: () => stopProcess(child),
       restartKubo: async () => {
         const port = new URL(setup.kubo.api).port
         await setup.kubo.stop()
@@ -366,7 +357,7 @@ async function startPeer(setup: PeerSetup, credentials: string, bootstrap: strin
     }
     return peer
   } catch (err) {
-    await kill(child)
+    await stopProcess(child)
     throw err
   }
 }
@@ -496,7 +487,7 @@ export async function startFollower(
   )
   const output = watch(child, `ipfs-cluster-follow ${name}`)
   const stop = async () => {
-    await kill(child)
+    await stopProcess(child)
     server.closeAllConnections()
     await new Promise<void>((resolve) => server.close(() => resolve()))
     await kubo.stop()

@@ -202,14 +202,7 @@ export async function startKubo(
       method: 'POST',
       headers: apiAuth ? { Authorization: kuboAuthHeader(apiAuth) } : {},
     })
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-    await exited
-    clearTimeout(timer)
-  }
+  const stop = () => stopProcess(child)
   return {
     repo,
     api,
@@ -221,4 +214,14 @@ export async function startKubo(
     process: child,
     stop,
   }
+}
+
+/** SIGTERM, then SIGKILL after 10 s; resolves once the daemon has exited. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+  await exited
+  clearTimeout(timer)
 }
