@@ -7,6 +7,7 @@
 import { errors } from '../errors.js'
 import { kuboAuthorization } from '../hosts/adapters/kubo.js'
 import { HostError } from '../hosts/http.js'
+import { withoutSecret } from '../utils/without-secret.js'
 
 export interface KuboRpcCallOptions {
   /** Aborts the call (its reason is thrown). */
@@ -62,7 +63,7 @@ export function kuboApiUrl(api: string): string {
 export function kuboRpc(api: string, token?: string): KuboRpc {
   const url = kuboApiUrl(api)
   const headers: Record<string, string> = token ? { Authorization: kuboAuthorization(token) } : {}
-  const scrub = (text: string) => (token ? text.split(token).join('[token]') : text)
+  const scrub = (text: string) => withoutSecret(text, token)
 
   /** Kubo's `Message` from an error body, else the body, shortened. */
   const said = (text: string) => {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { P2pcdnError } from '../errors.js'
+import { withoutSecret } from '../utils/without-secret.js'
 import type { HostTarget } from './types.js'
 
 /** How requests to hosts are retried: network errors, 5xx and 429 only; never 4xx otherwise. */
@@ -64,7 +65,7 @@ const describe = (host: HostTarget) => `Host "${host.name}" (${host.url})`
 /** The text of an error body, shortened, with any occurrence of the token removed. */
 function summary(text: string, host: HostTarget): string {
   let clean = text.replace(/\s+/g, ' ').trim()
-  if (host.token) clean = clean.split(host.token).join('[token]')
+  clean = withoutSecret(clean, host.token)
   try {
     const parsed = JSON.parse(clean) as {
       error?: { reason?: string; details?: string }

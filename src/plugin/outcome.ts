@@ -7,6 +7,7 @@ import { P2pcdnError } from '../errors.js'
 import type { HostEntry } from '../hosts/types.js'
 import type { PublishResult } from '../publish.js'
 import type { HostPushResult } from '../push/push-site.js'
+import { withoutSecret } from '../utils/without-secret.js'
 import type { Warning } from '../warnings.js'
 
 /** The plugin options this module reads. */
@@ -57,7 +58,7 @@ function redactTokens(message: string, hosts: HostEntry[] | undefined): string {
   let clean = message
   for (const host of hosts ?? []) {
     const token = host.tokenEnv === undefined ? undefined : process.env[host.tokenEnv]
-    if (token !== undefined && token.length >= 4) clean = clean.split(token).join('***')
+    if (token !== undefined && token.length >= 4) clean = withoutSecret(clean, token, '***')
   }
   return clean
 }

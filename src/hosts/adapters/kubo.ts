@@ -10,6 +10,7 @@ import { createReadStream } from 'node:fs'
 import { basename } from 'node:path'
 import { CID } from 'multiformats/cid'
 import { firstMissingBlock } from '../../car/first-missing-block.js'
+import { withoutSecret } from '../../utils/without-secret.js'
 import { HostError, type HostRequest, type HostResponse, hostRequest, type RetryPolicy } from '../http.js'
 import type { HostAdapter, HostCheck, HostTarget, PushJob, PushOutcome } from '../types.js'
 
@@ -120,7 +121,7 @@ export function kuboAdapter(host: HostTarget, options: KuboAdapterOptions = {}):
       })
 
   /** Text from the host, with the token (should the host echo it) taken out. */
-  const scrub = (text: string) => (host.token ? text.split(host.token).join('[token]') : text)
+  const scrub = (text: string) => withoutSecret(text, host.token)
 
   /** A Kubo error body's `Message`. */
   const kuboMessage = (res: HostResponse): string => {
