@@ -9,7 +9,7 @@ import { CarBlockIterator } from '@ipld/car/iterator'
 import type { CID } from 'multiformats/cid'
 import { BadBlockError, walkDag } from '../car/write-car.js'
 import { CODEC_DAG_PB, CODEC_RAW } from '../constants.js'
-import { BLOCK_HASHERS } from '../utils/block-hashers.js'
+import { checkBlock } from '../utils/block-hashers.js'
 import { pinWalker } from './pin-walker.js'
 import { type QuotaBlockstore, QuotaExceededError } from './quota-blockstore.js'
 
@@ -163,16 +163,15 @@ async function verifyBlock(cid: CID, bytes: Uint8Array): Promise<void> {
       `Block ${cid} uses codec 0x${cid.code.toString(16)}; this host pins UnixFS (dag-pb and raw) only.`,
     )
   }
-  const hasher = BLOCK_HASHERS.get(cid.multihash.code)
-  if (!hasher) {
+  const check = await checkBlock(cid, bytes)
+  if (check === 'unknown-hash') {
     throw new CarUploadError(
       400,
       'UNSUPPORTED_HASH',
       `Block ${cid} uses hash function 0x${cid.multihash.code.toString(16)}; this host verifies sha2-256, sha2-512 and identity.`,
     )
   }
-  const { digest } = await hasher.digest(bytes)
-  if (Buffer.compare(digest, cid.multihash.digest) !== 0) {
+  if (check === 'mismatch') {
     throw new CarUploadError(
       400,
       'BAD_BLOCK',

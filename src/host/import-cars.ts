@@ -7,7 +7,7 @@ import type { CID } from 'multiformats/cid'
 import { BadBlockError, walkDag } from '../car/write-car.js'
 import { CODEC_DAG_PB, CODEC_RAW } from '../constants.js'
 import { P2pcdnError } from '../errors.js'
-import { BLOCK_HASHERS } from '../utils/block-hashers.js'
+import { checkBlock } from '../utils/block-hashers.js'
 import { pinWalker } from './pin-walker.js'
 import { isPinnedBlock } from './pinned.js'
 import { openRepo } from './repo.js'
@@ -42,15 +42,14 @@ const singleBlock: GraphWalkerFactory = (components) => ({
 })
 
 async function verify(file: string, cid: CID, bytes: Uint8Array): Promise<void> {
-  const hasher = BLOCK_HASHERS.get(cid.multihash.code)
-  if (!hasher) {
+  const check = await checkBlock(cid, bytes)
+  if (check === 'unknown-hash') {
     throw new P2pcdnError(
       'ERR_CAR_INVALID',
       `${file}: block ${cid} uses hash function 0x${cid.multihash.code.toString(16)}, which this host cannot verify (sha2-256, sha2-512 and identity). Nothing from this CAR was pinned.`,
     )
   }
-  const { digest } = await hasher.digest(bytes)
-  if (Buffer.compare(digest, cid.multihash.digest) !== 0) {
+  if (check === 'mismatch') {
     throw new P2pcdnError(
       'ERR_CAR_INVALID',
       `${file}: block ${cid} does not match its CID (its bytes hash to something else). Nothing from this CAR was pinned; rebuild the CAR.`,
