@@ -8,16 +8,20 @@
  * On data generated in a temporary folder (removed at the end), measures our
  * publish beside references timed in the same run on the same files:
  *
- *   1. one large file (1 GiB; 64 MiB with --quick), fresh cache: MB/s against
- *      `openssl dgst -sha256`, `sha256sum` and `ipfs-car pack`, and peak RSS;
- *   2. a site (5,000 × 20 KB assets + 500 HTML pages; 500 + 50 with --quick):
- *      full publish against `sha256sum` over the same files and `ipfs-car
- *      pack`, then re-publishes with the same cache after changing one file
- *      and with nothing changed;
- *   3. peak RSS of every publish, each run in its own child process;
+ *   1. one large file (1 GiB; 64 MiB with --quick), fresh cache: time against
+ *      `cp` + `openssl dgst -sha256` (target ≤ 1.5×), MB/s against openssl,
+ *      `sha256sum` and `ipfs-car pack` (≥ 2×), and with `--car` (writing a CAR
+ *      as ipfs-car does); the cache folder's size over the bytes (≤ 5 %);
+ *   2. a site (5,000 × 20 KB assets + 500 HTML pages; 500 + 50 with --quick),
+ *      pages rewritten: full publish against `cp -r` + `sha256sum` over the same
+ *      files (≤ 1.5×), sha256sum alone and `ipfs-car pack` (≥ 5×), then
+ *      re-publishes with the same cache after changing one file (≤ 0.3× the
+ *      cold publish) and with nothing changed; the cache folder (≤ 5 %);
+ *   3. peak RSS of every publish, each run in its own child process (≤ 300 MB);
  *   4. beside both, the real Kubo when its binary is found (bench/lib/kubo-reference.js):
  *      `ipfs add -r -Q` + `ipfs dag export > file` on the same data, each run into a fresh
- *      repo (`--profile=test,<publish's profile>`), as many runs as publish; without Kubo
+ *      repo (`--profile=test,<publish's profile>`), as many runs as publish (site: publish
+ *      no slower, ≥ 1×); without Kubo
  *      these rows are skipped, saying why.
  *
  * Prints a table with PASS/FAIL beside each target (a miss does not fail the

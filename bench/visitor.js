@@ -82,7 +82,7 @@ try {
     `<!doctype html><html><head><meta charset="utf-8"><title>Apple-like</title></head><body><h1>Products</h1>${imgs.join('\n')}</body></html>\n`,
   )
   const pageOut = `${site}-p2p`
-  const page = await publish({ dir: site, out: pageOut, cacheDir: false, gateway: hosts[0].url })
+  const page = await publish({ dir: site, out: pageOut, cacheDir: false, gateway: hosts[0].url, car: true })
   for (const host of hosts)
     if ((await upload(host, page.car)).status !== 201) throw new Error('upload failed')
   log(`page: ${IMAGES} images of ${IMAGE_SIZE} bytes; speedtest, ${PAGE_RUNS} runs per variant`)
@@ -105,6 +105,7 @@ try {
     cacheDir: false,
     gateway: hosts[0].url,
     serviceWorker: { sources, timeout: 10_000 },
+    car: true,
   })
   for (const host of hosts) if ((await upload(host, big.car)).status !== 201) throw new Error('upload failed')
   const manifest = JSON.parse(await fs.readFile(path.join(bigOut, 'p2pcdn-manifest.json'), 'utf8'))

@@ -65,8 +65,10 @@ export function createProgram(): Command {
       '--fallback-timeout <ms>',
       'how long the fallback runtime waits for IPFS before the origin (default: 3000)',
     )
-    .option('--cache-dir <dir>', 'block cache folder (default: ~/.cache/p2pcdn)')
-    .option('--no-cache', 'use a throw-away block cache')
+    .option('--car [file]', 'also write the site as a CAR (default file: <out>.car, beside the output)')
+    .option('--cache-dir <dir>', 'cache folder: what earlier runs imported (default: ~/.cache/p2pcdn)')
+    .option('--no-cache', 'no cache: read and hash every file')
+    .option('--cache-max-size <size>', 'keep the cache folder under this size, e.g. 64MB (default: 64MiB)')
     .option('--service-worker', "ship the visitor's service worker: assets from the hosts, verified, cached")
     .option(
       '--sw-source <url...>',
@@ -183,6 +185,7 @@ export function createProgram(): Command {
 
   addHostCommands(program)
   addHostsCommands(program)
+  addCacheCommands(program)
   pointToHelpAfterErrors(program)
 
   return program
@@ -290,7 +293,7 @@ function addHostCommands(program: Command): void {
     .description(
       'Load CAR files into the repo: every block verified and servable, whole DAGs pinned (stop the host first)',
     )
-    .argument('<car...>', 'CAR files, e.g. dist-p2p/p2pcdn.car')
+    .argument('<car...>', 'CAR files, e.g. dist-p2p.car (publish --car)')
     .addOption(repoOption())
     .option('--json', 'print one JSON object per CAR on stdout')
     .action(async (cars: string[], flags: { repo?: string; json?: boolean }) => {
@@ -323,6 +326,34 @@ function addHostCommands(program: Command): void {
 /** Runs the CLI with `argv` (as `process.argv`). Rejects on errors; see {@link handleCliError}. */
 export async function runCli(argv: string[]): Promise<void> {
   await createProgram().parseAsync(argv)
+}
+
+/** `p2pcdn cache`: what the cache folder holds, and pruning it. */
+function addCacheCommands(program: Command): void {
+  const dirOption = () =>
+    new Option('--cache-dir <dir>', 'the cache folder (default: from the config, else ~/.cache/p2pcdn)')
+  const cache = program
+    .command('cache')
+    .description("Show the cache (each site's index of imported files) and prune it")
+    .addOption(dirOption())
+    .option('--json', 'print JSON on stdout')
+    .option('-c, --config <file>', 'config file (for its cacheDir)')
+    .action(async (flags) => {
+      const { runCacheShow } = await import('./commands/cache.js')
+      await runCacheShow(flags)
+    })
+  cache
+    .command('prune')
+    .description('Remove the least recently published sites until the cache fits, and any old block store')
+    .option('--max-size <size>', 'size to prune to, e.g. 16MB; 0 empties it (default: cacheMaxSize, 64MiB)')
+    .addOption(dirOption())
+    .option('--json', 'print JSON on stdout')
+    .option('-c, --config <file>', 'config file (for its cacheDir and cacheMaxSize)')
+    .action(async (_flags, cmd: Command) => {
+      const { runCachePrune } = await import('./commands/cache.js')
+      // `--cache-dir`, `--json` and `--config` may sit before `prune`, on `cache` itself.
+      await runCachePrune(cmd.optsWithGlobals())
+    })
 }
 
 /** `p2pcdn hosts …` (the registry) and `p2pcdn push`. */

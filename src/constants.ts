@@ -26,6 +26,7 @@ export const MANIFEST_SCHEMA_VERSION = 1
 
 /** File names that publish writes at the root of its output, and that a scan never treats as assets. */
 export const MANIFEST_FILE = 'p2pcdn-manifest.json'
+/** The CAR earlier versions wrote into every output: still never an asset when an old output is published again. */
 export const CAR_FILE = 'p2pcdn.car'
 /** The fallback runtime and its data, served from the origin only (never IPFS links themselves). */
 export const RUNTIME_FILE = 'p2pcdn-fallback.js'
@@ -55,6 +56,8 @@ export const CONFIG_FILES = [
 
 /** Suffix of the default output folder: `<dir>-p2p` beside the input. */
 export const DEFAULT_OUT_SUFFIX = '-p2p'
+/** What the cache folder is pruned to after each publish (least recently published sites first). */
+export const DEFAULT_CACHE_MAX_SIZE = 64 * 2 ** 20
 
 /** Prefix of the temporary sibling folders publish builds its output in. */
 export const TEMP_PREFIX = '.p2pcdn-tmp-'

@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'ERR_INPUT_NOT_DIRECTORY'
   | 'ERR_INPUT_EMPTY'
   | 'ERR_OUTPUT_INSIDE_INPUT'
+  /** An output folder's files no longer make the root its manifest names (`p2pcdn push`). */
+  | 'ERR_OUTPUT_CHANGED'
   | 'ERR_FILE_UNREADABLE'
   | 'ERR_SYMLINK_OUTSIDE_ROOT'
   | 'ERR_SYMLINK_LOOP'

@@ -3,10 +3,11 @@
  *
  * @packageDocumentation
  */
-export { BadBlockError, type WriteCarResult, walkDag, writeCar } from './car/write-car.js'
+export { BadBlockError, encodeCar, type WriteCarResult, walkDag, writeCar } from './car/write-car.js'
 export { type LoadedConfig, loadConfig } from './config/load-config.js'
 export {
   CAR_FILE,
+  DEFAULT_CACHE_MAX_SIZE,
   DEFAULT_PROFILE,
   MANIFEST_FILE,
   MANIFEST_SCHEMA_VERSION,
@@ -31,17 +32,32 @@ export {
   resolveTargets,
   validateHosts,
 } from './hosts/registry.js'
-export { HOST_TYPES, type HostCheck, type HostEntry, type HostTarget, type HostType } from './hosts/types.js'
+export {
+  HOST_TYPES,
+  type HostCheck,
+  type HostEntry,
+  type HostTarget,
+  type HostType,
+  type SiteBlocks,
+} from './hosts/types.js'
+export { type CachedSite, type CacheUsage, cacheUsage, type PruneResult, pruneCache } from './import/cache-folder.js'
 export { type CidOfPathOptions, cidOfPath } from './import/cid-of-path.js'
 export { type ImportAssetsResult, type ImportedAsset, importAssets } from './import/import-assets.js'
 export { buildSiteRoot, type SiteEntry } from './import/site-root.js'
+export { type FileLayout, type LeafLocation, SourceBlockstore } from './import/source-blocks.js'
 export {
   contentTypeOf,
   type Manifest,
   type ManifestAsset,
   serialiseManifest,
 } from './manifest/write-manifest.js'
-export { defineConfig, type P2pcdnOptions, type ResolvedOptions, resolveOptions } from './options.js'
+export {
+  defaultCacheDir,
+  defineConfig,
+  type P2pcdnOptions,
+  type ResolvedOptions,
+  resolveOptions,
+} from './options.js'
 export type { PublishProgressDetails, PublishProgressEvents } from './progress.js'
 export { type PublishResult, publish } from './publish.js'
 export {
@@ -51,6 +67,8 @@ export {
   type PushSiteResult,
   pushSite,
 } from './push/push-site.js'
+export { openPublishedSite, type PublishedSite } from './push/published-site.js'
+export { siteBlocks } from './push/site-blocks.js'
 export { normaliseRemote, SITE_META_KEY, type SiteIdentity, siteIdentity } from './push/site-identity.js'
 export {
   ASSET_NAMES,
@@ -95,5 +113,6 @@ export { type RewriteStylesheetResult, rewriteStylesheet } from './rewrite/rewri
 export { type ScriptReference, type ScriptScan, scanScript } from './rewrite/script-references.js'
 export type { Edit, ElementInfo, Reference, ReferenceContext } from './rewrite/types.js'
 export { type ScannedAsset, type ScanResult, scanSite } from './scan/scan-site.js'
+export { parseSize } from './utils/parse-size.js'
 export { packageVersion } from './version.js'
 export type { Warning } from './warnings.js'

@@ -3,6 +3,7 @@ import path from 'node:path'
 import type { ProgressOptions } from 'progress-events'
 import {
   DEFAULT_FALLBACK_TIMEOUT,
+  DEFAULT_CACHE_MAX_SIZE,
   DEFAULT_OUT_SUFFIX,
   DEFAULT_PROFILE,
   PROFILES,
@@ -15,6 +16,7 @@ import type { PublishProgressEvents } from './progress.js'
 import { siteIdentity } from './push/site-identity.js'
 import type { IpfsLinkFormat, IpfsLinkOptions } from './rewrite/ipfs-link.js'
 import { gatewayUrl } from './utils/gateway-url.js'
+import { parseSize } from './utils/parse-size.js'
 
 /**
  * Options shared by the CLI, the config file, the library and the bundler
@@ -61,10 +63,24 @@ export interface P2pcdnOptions extends ProgressOptions<PublishProgressEvents> {
    */
   dotfiles?: boolean
   /**
-   * Folder of the persistent block cache, or `false` to use a throw-away one.
+   * Folder of the cache (an index of the files already imported: their CIDs, SRI digests and DAG
+   * layouts, never their bytes), or `false` for none: every file is read and hashed each run.
    * @default `$XDG_CACHE_HOME/p2pcdn`, else `~/.cache/p2pcdn`
    */
   cacheDir?: string | false
+  /**
+   * Size the cache folder is kept under: after each publish the least recently published sites'
+   * indexes are removed until it fits. A byte count, or a size such as `"64MB"`.
+   * @default 64 MiB
+   */
+  cacheMaxSize?: number | string
+  /**
+   * Also write the site as a CARv1 file (for `ipfs dag import`, `p2pcdn host import`, archives).
+   * `true`: `<out>.car`, beside the output folder (outside the web root); a path: there (relative
+   * to `cwd`). Pushes never need it: they stream the blocks from the site's files.
+   * @default false
+   */
+  car?: boolean | string
   /**
    * Rewrite the asset references of HTML pages and CSS files into IPFS links
    * with an origin fallback. Needs `gateway` (or `linkFormat: 'native'`).
@@ -182,6 +198,9 @@ export interface ResolvedOptions {
   exclude: string[]
   dotfiles: boolean
   cacheDir: string | false
+  cacheMaxSize: number
+  /** Where the CAR goes (absolute), when one is written. */
+  car: string | undefined
   /** The link options when pages are rewritten; `undefined` when they are not. */
   rewrite:
     | {
@@ -227,6 +246,8 @@ export const OPTION_KEYS = [
   'exclude',
   'dotfiles',
   'cacheDir',
+  'cacheMaxSize',
+  'car',
   'rewrite',
   'gateway',
   'linkFormat',
@@ -281,6 +302,29 @@ function checkString(name: string, value: unknown): string | undefined {
     throw errors.optionInvalid(name, value, 'must be a non-empty path string, e.g. "dist"')
   }
   return value
+}
+
+function checkSize(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  const bytes = typeof value === 'string' ? parseSize(value) : value
+  if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0) {
+    throw errors.optionInvalid(name, value, 'must be a size such as "64MB", "1GiB" or a byte count')
+  }
+  return bytes
+}
+
+/** The CAR's absolute path, or `undefined` for none; never inside the input folder (the next publish would take it in). */
+function resolveCar(value: unknown, where: { cwd: string; dir: string; out: string }): string | undefined {
+  if (value === undefined || value === false) return undefined
+  if (value !== true && (typeof value !== 'string' || value.trim() === '')) {
+    throw errors.optionInvalid('car', value, 'must be true (`<out>.car`), false, or a file path such as "site.car"')
+  }
+  const file = value === true ? `${where.out}.car` : path.resolve(where.cwd, value)
+  const rel = path.relative(where.dir, file)
+  if (!rel.startsWith('..') && !path.isAbsolute(rel)) {
+    throw errors.optionInvalid('car', value, `is inside the site folder ${where.dir}: write it elsewhere, e.g. "${path.basename(where.out)}.car"`)
+  }
+  return file
 }
 
 function checkBoolean(name: string, value: unknown, fallback: boolean): boolean {
@@ -417,6 +461,9 @@ export function resolveOptions(options: P2pcdnOptions): ResolvedOptions {
   if (options.cacheDir === false) cacheDir = false
   else cacheDir = path.resolve(cwd, checkString('cacheDir', options.cacheDir) ?? defaultCacheDir())
 
+  const cacheMaxSize = checkSize('cacheMaxSize', options.cacheMaxSize, DEFAULT_CACHE_MAX_SIZE)
+  const car = resolveCar(options.car, { cwd, dir, out })
+
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw errors.optionInvalid('signal', options.signal, 'must be an AbortSignal')
   }
@@ -536,6 +583,8 @@ export function resolveOptions(options: P2pcdnOptions): ResolvedOptions {
     exclude: checkPatterns('exclude', options.exclude, []),
     dotfiles: checkBoolean('dotfiles', options.dotfiles, false),
     cacheDir,
+    cacheMaxSize,
+    car,
     rewrite,
     push,
     dryRun,

@@ -1,13 +1,17 @@
+import { statSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { CustomProgressEvent } from 'progress-events'
+import { randomBytes } from 'node:crypto'
 import { BadBlockError, writeCar } from './car/write-car.js'
-import { CAR_FILE, MANIFEST_FILE, MANIFEST_SCHEMA_VERSION, type ProfileName } from './constants.js'
+import { MANIFEST_FILE, MANIFEST_SCHEMA_VERSION, type ProfileName } from './constants.js'
 import { errors, P2pcdnError } from './errors.js'
 import { resolveTargets } from './hosts/registry.js'
-import { type BlockCache, openBlockCache } from './import/block-cache.js'
-import { importAssets } from './import/import-assets.js'
+import { pruneCache } from './import/cache-folder.js'
+import { type FileIndex, indexPath, openFileIndex } from './import/file-index.js'
+import { fingerprintOf, type ImportedAsset, importAssets } from './import/import-assets.js'
 import { buildSiteRoot } from './import/site-root.js'
+import { SourceBlockstore } from './import/source-blocks.js'
 import { contentTypeOf, type Manifest, type ManifestAsset, writeManifest } from './manifest/write-manifest.js'
 import { type P2pcdnOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import {
@@ -31,13 +35,14 @@ export interface PublishResult {
   dir: string
   /** The output folder (equal to `dir` with `inPlace`); `undefined` on a dry run. */
   out: string | undefined
-  /** Paths of the CAR and the manifest in the output; `undefined` on a dry run. */
+  /** Path of the CAR, when one was written (`car` option); `undefined` otherwise and on a dry run. */
   car: string | undefined
+  /** Path of the manifest in the output; `undefined` on a dry run. */
   manifest: string | undefined
   /** Number of assets and their total size in bytes. */
   files: number
   bytes: number
-  /** Assets read and imported in this run, and assets reused from the cache. */
+  /** Assets read and imported in this run, and assets the cache's index knew unchanged (not read). */
   imported: number
   cached: number
   /** Asset references rewritten into IPFS links. */
@@ -51,7 +56,7 @@ export interface PublishResult {
   gatewayHost: string | undefined
   /** What the site's Content-Security-Policy must allow for the rewritten pages, when any were rewritten. */
   csp: string | undefined
-  /** Blocks in the CAR and its size in bytes (0 on a dry run). */
+  /** Blocks in the CAR and its size in bytes (0 when no CAR was written). */
   carBlocks: number
   carBytes: number
   /** Wall-clock time of the run in milliseconds. */
@@ -152,10 +157,81 @@ function cspAdvice(link: IpfsLinkOptions): string {
   return `script-src 'self' ${source}; style-src ${source}; img-src ${source}; media-src ${source}; font-src ${source}; connect-src 'self' ${source}`
 }
 
+const isInside = (parent: string, child: string) => {
+  const rel = path.relative(parent, child)
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel)
+}
+
+/** Where the CAR is written first: inside the staged output when it goes inside the output, else a temporary sibling. */
+async function carStagingPath(car: string, out: string, stagedDir: string): Promise<string> {
+  const file = isInside(out, car)
+    ? path.join(stagedDir, path.relative(out, car))
+    : `${car}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`
+  await fs.mkdir(path.dirname(file), { recursive: true })
+  return file
+}
+
+/**
+ * After an in-place publish: the unchanged files were linked into the new output, which changed
+ * their ctime but not their bytes; the index takes their new fingerprints (rewritten files, now
+ * holding other bytes, keep the old one and are imported again next time).
+ */
+function refreshLinked(index: FileIndex, out: string, assets: ScanResult['assets'], rewritten: Map<string, string>): void {
+  for (const asset of assets) {
+    if (rewritten.has(asset.path)) continue
+    try {
+      const { size, mtimeMs, ctimeMs, ino } = statSync(path.join(out, asset.path))
+      index.refresh(asset.path, { size, mtimeMs: Math.round(mtimeMs), ctimeMs: Math.round(ctimeMs), ino })
+    } catch {}
+  }
+}
+
+/**
+ * The rewrite step, when pages are rewritten: on the staged copies (once copied), rewritten files
+ * imported again (their leaves then read from the rewritten files). Returns the final assets.
+ */
+async function rewritePass(
+  opts: ResolvedOptions,
+  stagedDir: string,
+  assets: ImportedAsset[],
+  store: SourceBlockstore,
+  copied: () => Promise<void>,
+): Promise<{ assets: ImportedAsset[]; originals: Map<string, string>; references: number; warnings: Warning[] }> {
+  const originals = new Map<string, string>()
+  if (opts.rewrite === undefined) return { assets, originals, references: 0, warnings: [] }
+  const { profile, signal } = opts
+  await copied()
+  // Loaded only when pages are rewritten: the HTML and CSS parsers add to start-up.
+  const { rewriteSite } = await import('./rewrite/rewrite-site.js')
+  // Rewritten files are new content: nothing to look up, nothing worth remembering.
+  const scratch = await openFileIndex({ cacheDir: false, dir: stagedDir, profile })
+  const result = await rewriteSite({
+    outDir: stagedDir,
+    assets,
+    origins: opts.origins,
+    ...opts.rewrite,
+    signal,
+    reimport: async (paths) =>
+      (
+        await importAssets(
+          paths.map((p) => ({ path: p, source: path.join(stagedDir, p) })),
+          { profile, index: scratch, store, signal },
+        )
+      ).assets,
+  })
+  for (const [p, { originalCid }] of result.changed) originals.set(p, originalCid)
+  return {
+    assets: assets.map((a) => result.changed.get(a.path)?.asset ?? a),
+    originals,
+    references: result.references,
+    warnings: result.warnings,
+  }
+}
+
 /**
  * Publishes a site folder: scans it, imports every asset into UnixFS blocks
  * with Kubo-identical CIDs, and writes the P2P variant of the site with
- * `p2pcdn.car` (root = the site's root CID) and `p2pcdn-manifest.json`. The
+ * `p2pcdn-manifest.json` (and a CAR, root = the site's root CID, when `car` is set). The
  * output is built in a temporary sibling folder and renamed into place, so
  * after an error or an interruption the input and any earlier output are as
  * they were.
@@ -181,17 +257,15 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
   if (scan.assets.length === 0) throw errors.inputEmpty(opts.dir)
   onProgress?.(new CustomProgressEvent('p2pcdn:scan:done', { files: scan.assets.length, bytes: scan.bytes }))
 
-  let cache: BlockCache | undefined
+  const index = await openFileIndex({ cacheDir: opts.cacheDir, dir: opts.dir, profile, readOnly: opts.dryRun })
   let staging: Staging | undefined
   let copying: Promise<void> = Promise.resolve()
+  let carTemp: string | undefined
   try {
-    cache = await openBlockCache({ cacheDir: opts.cacheDir, dir: opts.dir, profile, readOnly: opts.dryRun })
-    const store = cache
     const warnings: Warning[] = [...scan.warnings]
     /**
-     * One pass: stage and copy, import, rewrite, root, CAR. A damaged cached
-     * block found while writing the CAR makes publish run it once more with
-     * the cache in repair mode.
+     * One pass: stage and copy, import, rewrite, root, CAR. A file found changed behind its
+     * fingerprint while the CAR is written makes publish run it once more, reading every file.
      */
     const attempt = async (repair: boolean) => {
       // A dry run stages in a throw-away folder, and only the files the rewrite reads.
@@ -199,70 +273,40 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
       if (opts.dryRun) plan.files = plan.files.filter((f) => /\.(html?|css)$/i.test(f.path))
       staging = opts.dryRun ? await createThrowAwayStaging() : await createStaging(opts.out)
       // The copy runs beside the import: one is disk-bound, the other hashing-bound.
-      copying = copyInto(staging.dir, plan, { signal, previous: opts.dryRun ? undefined : opts.out })
-      copying.catch(() => {})
-      const imported = await importAssets(scan.assets, {
-        profile,
-        cache: store,
+      // Files unchanged since the last run may be linked from the previous output rather than copied.
+      const known = new Set(repair ? [] : scan.assets.filter((a) => index.matches(a.path, fingerprintOf(a))).map((a) => a.path))
+      copying = copyInto(staging.dir, plan, {
         signal,
-        onProgress,
-        noCacheHits: repair,
+        ...(opts.dryRun ? {} : { previous: opts.out, unchanged: (p: string) => known.has(p) }),
       })
-
-      let assets = imported.assets
-      const originals = new Map<string, string>()
-      let rewritten = 0
-      if (opts.rewrite !== undefined) {
-        // The rewrite reads the staged copies.
-        await copying
-        const stagedDir = staging.dir
-        // Loaded only when pages are rewritten: the HTML and CSS parsers add to start-up.
-        const { rewriteSite } = await import('./rewrite/rewrite-site.js')
-        const result = await rewriteSite({
-          outDir: stagedDir,
-          assets,
-          origins: opts.origins,
-          ...opts.rewrite,
-          signal,
-          reimport: async (paths) =>
-            (
-              await importAssets(
-                paths.map((p) => ({ path: p, source: path.join(stagedDir, p) })),
-                { profile, cache: store, signal },
-              )
-            ).assets,
-        })
-        rewritten = result.references
-        warnings.push(...result.warnings)
-        assets = assets.map((a) => result.changed.get(a.path)?.asset ?? a)
-        for (const [p, { originalCid }] of result.changed) originals.set(p, originalCid)
-      }
-
-      const rootCid = await buildSiteRoot(assets, store.blockstore, profile, scan.directories)
+      copying.catch(() => {})
+      // Leaves are read back from the output's files: the staged ones now, the final ones after the swap.
+      const store = new SourceBlockstore(staging.dir)
+      const imported = await importAssets(scan.assets, { profile, index, store, signal, onProgress, noCacheHits: repair })
+      const rewritten = await rewritePass(opts, staging.dir, imported.assets, store, () => copying)
+      warnings.push(...rewritten.warnings)
+      const { assets } = rewritten
+      const rootCid = await buildSiteRoot(assets, store, profile, scan.directories)
       onProgress?.(new CustomProgressEvent('p2pcdn:import:root', { cid: rootCid.toString() }))
-      const car = opts.dryRun
-        ? { blocks: 0, bytes: 0 }
-        : await writeCar(rootCid, store.blockstore, path.join(staging.dir, CAR_FILE), {
-            signal,
-            onProgress,
-            trusted: store.isFresh,
-          })
       await copying
-      return { imported, assets, originals, rewritten, root: rootCid.toString(), car }
+      let car = { blocks: 0, bytes: 0 }
+      if (opts.car !== undefined && !opts.dryRun) {
+        carTemp = await carStagingPath(opts.car, opts.out, staging.dir)
+        car = await writeCar(rootCid, store, carTemp, { signal, onProgress, trusted: () => true })
+      }
+      return { imported, assets, store, originals: rewritten.originals, rewritten: rewritten.references, root: rootCid, car }
     }
 
     let pass: Awaited<ReturnType<typeof attempt>>
     try {
       pass = await attempt(false)
     } catch (err) {
-      // A damaged or missing cached block: drop it, forget the index, and do it all again once.
+      // A file changed behind its fingerprint (same size and times): forget the index, read everything again once.
       if (!(err instanceof BadBlockError)) throw err
       await copying.catch(() => {})
       await (staging as Staging | undefined)?.discard()
       staging = undefined
-      await Promise.resolve(cache.blockstore.delete(err.cid)).catch(() => {})
-      cache.forgetAll()
-      cache.repair()
+      index.forgetAll()
       pass = await attempt(true)
     }
     const { imported, root, car } = pass
@@ -287,9 +331,10 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
     const manifest: Manifest = {
       schemaVersion: MANIFEST_SCHEMA_VERSION,
       profile,
-      root,
+      root: root.toString(),
       origins: opts.origins,
       assets,
+      directories: [...scan.directories],
     }
     if (!opts.dryRun && staging !== undefined) {
       const staged = staging as Staging
@@ -297,16 +342,26 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
       signal?.throwIfAborted()
       await staged.commit()
       staging = undefined
-      await cache.save()
+      pass.store.rebase(opts.out)
+      if (carTemp !== undefined && opts.car !== undefined && !isInside(opts.out, opts.car)) {
+        await fs.rename(carTemp, opts.car)
+      }
+      carTemp = undefined
+      if (opts.inPlace) refreshLinked(index, opts.out, scan.assets, pass.originals)
+      await index.save()
+      if (opts.cacheDir !== false) await pruneCache(opts.cacheDir, opts.cacheMaxSize, indexPath(opts.cacheDir, opts.dir, profile))
       onProgress?.(new CustomProgressEvent('p2pcdn:output:done', { out: opts.out }))
     }
     let push: PushSiteResult | undefined
     if (opts.push && targets && !opts.dryRun) {
-      const { pushSite } = await import('./push/push-site.js')
+      const [{ pushSite }, { siteBlocks }] = await Promise.all([
+        import('./push/push-site.js'),
+        import('./push/site-blocks.js'),
+      ])
       push = await pushSite({
         hosts: targets,
         root,
-        car: path.join(opts.out, CAR_FILE),
+        blocks: siteBlocks(root, pass.store),
         name: opts.push.name,
         site: opts.push.site,
         nameGiven: opts.push.nameGiven,
@@ -321,11 +376,11 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
     }
 
     return {
-      root,
+      root: root.toString(),
       profile,
       dir: opts.dir,
       out: opts.dryRun ? undefined : opts.out,
-      car: opts.dryRun ? undefined : path.join(opts.out, CAR_FILE),
+      car: opts.dryRun ? undefined : opts.car,
       manifest: opts.dryRun ? undefined : path.join(opts.out, MANIFEST_FILE),
       files: scan.assets.length,
       bytes: scan.bytes,
@@ -351,6 +406,6 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
       await copying.catch(() => {})
       await (staging as Staging).discard()
     }
-    await cache?.close()
+    if (carTemp !== undefined) await fs.rm(carTemp, { force: true })
   }
 }

@@ -35,6 +35,7 @@ const SECTIONS: Record<string, RegExp> = {
   speedtest: /^### `p2pcdn speedtest/,
   report: /^### `p2pcdn report/,
   bench: /^### `p2pcdn bench`/,
+  cache: /^### `p2pcdn cache`/,
 }
 
 /** Every command below `command`, with its path (`host token create`). */

@@ -130,7 +130,10 @@ export async function timeKuboPublish({ kubo, dir, bytes, times, scratch, profil
  * A row of publish's report table: p2pcdn's MB/s beside Kubo's (ratio = ours / Kubo's, no
  * target), in the shape of report.js's figures.
  */
-export function kuboFigure(id, label, ours, ref) {
+export function kuboFigure(id, label, ours, ref, threshold) {
+  const ratio = ref ? ours.mbps / ref.mbps : null
+  const target =
+    threshold === undefined ? null : { kind: 'ratio', op: '>=', threshold, text: `>= ${threshold}×` }
   return {
     id,
     label,
@@ -140,9 +143,9 @@ export function kuboFigure(id, label, ours, ref) {
     reference: ref
       ? { name: 'Kubo add + dag export', command: ref.command, value: ref.mbps, unit: 'MB/s', ms: ref.bestMs }
       : null,
-    ratio: ref ? ours.mbps / ref.mbps : null,
-    target: null,
-    pass: null,
+    ratio,
+    target,
+    pass: target === null || ratio === null ? null : ratio >= threshold,
   }
 }
 
@@ -214,7 +217,7 @@ export function withKuboFigures(figures, { large, site }) {
     ],
     [
       'site.vs-ipfs-car',
-      site && kuboFigure('site.vs-kubo', 'site: full publish', site.full, site.references.kubo),
+      site && kuboFigure('site.vs-kubo', 'site: full publish', site.full, site.references.kubo, 1),
     ],
   ]
   const out = [...figures]

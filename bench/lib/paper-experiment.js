@@ -6,7 +6,9 @@
  *   origin   bench/lib/static-server.js over the published site, over HTTPS (as the paper's
  *            origin: its TLS handshake is part of each sample)
  *   hosts    `p2pcdn host` (own repo, DHT and session discovery off, HTTPS), loaded with the
- *            site's CAR through their CAR upload on their own loopback (not over the emulated links)
+ *            site's CAR through their CAR upload on their own loopback (not over the emulated links):
+ *            the CAR `p2pcdn publish --car` wrote beside the output (`<siteDir>.car`), else one
+ *            streamed from the output's files (publish writes no CAR into its output)
  *
  * One self-signed certificate (openssl) names every node's address; the processes trust it
  * through NODE_EXTRA_CA_CERTS.
@@ -20,9 +22,11 @@
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { createWriteStream } from 'node:fs'
 import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
 import { firstJsonLine, stopChild } from './children.js'
 import { REPO } from './runners.js'
 
@@ -65,6 +69,28 @@ function makeCertificate(dir, addresses) {
 /** Loads the built netem module (run `npm run build` first). */
 export async function loadNetem() {
   return import(path.join(REPO, 'dist/src/netem/index.js'))
+}
+
+/**
+ * The site's CAR to load the hosts with: `car` when given, else the one `p2pcdn publish --car`
+ * writes beside the output folder (`<siteDir>.car`), else one written into `scratch` from the
+ * output's files (the built library checks they still make the manifest's root).
+ */
+export async function siteCar(siteDir, scratch, car) {
+  if (car !== undefined) return car
+  const sibling = `${siteDir.replace(/[\\/]+$/, '')}.car`
+  if (
+    await fs.stat(sibling).then(
+      (s) => s.isFile(),
+      () => false,
+    )
+  )
+    return sibling
+  const { openPublishedSite } = await import(path.join(REPO, 'dist/src/index.js'))
+  const { blocks } = await openPublishedSite(siteDir)
+  const file = path.join(scratch, 'site.car')
+  await pipeline(blocks.car(), createWriteStream(file))
+  return file
 }
 
 /** Runs `node <args>` inside a node's namespace to its end; throws with its stderr on failure. */
@@ -113,7 +139,8 @@ export function mergeResults(files) {
  *
  * @param {object} options
  * @param {import('../../src/netem/index.js').NetemExperiment} options.experiment
- * @param {string} options.siteDir the folder `p2pcdn publish` wrote (manifest, CAR, the files)
+ * @param {string} options.siteDir the folder `p2pcdn publish` wrote (manifest and the files)
+ * @param {string} [options.car] the site's CAR (default: `<siteDir>.car` when `publish --car` wrote it, else one made from `siteDir`)
  * @param {Record<string, string>} options.assets results asset name → site path, e.g. { iphone: 'iphone.jpg' }
  * @param {string} options.resultsDir
  * @param {string[]} [options.clients] results names of the clients to run (default: all)
@@ -138,7 +165,7 @@ export async function runPaperExperiment(options) {
   const children = []
   const temp = await fs.mkdtemp(path.join(os.tmpdir(), 'p2pcdn-paper-'))
   try {
-    const car = path.join(siteDir, 'p2pcdn.car')
+    const car = await siteCar(siteDir, temp, options.car)
     const tls = makeCertificate(
       temp,
       network.nodes.map((n) => n.address),

@@ -3,6 +3,7 @@
  * One publish run in its own process, so its peak RSS is its own:
  *
  *   node bench/lib/publish-child.js --dir <site> --out <out> --cache-dir <cache>
+ *                                   [--gateway <url>] [--car <file>]
  *
  * Prints one JSON object on stdout: the publish result's figures, the
  * process's peak RSS and CPU time, and a step timeline (scan, open, copy,
@@ -34,6 +35,9 @@ const { values } = parseArgs({
     dir: { type: 'string' },
     out: { type: 'string' },
     'cache-dir': { type: 'string' },
+    // pages rewritten into IPFS links on this gateway (origin https://www.example.com)
+    gateway: { type: 'string' },
+    car: { type: 'string' },
   },
 })
 if (!values.dir || !values.out || !values['cache-dir']) {
@@ -101,6 +105,8 @@ const result = await publish({
   dir: values.dir,
   out: values.out,
   cacheDir: values['cache-dir'],
+  ...(values.gateway ? { gateway: values.gateway, origin: 'https://www.example.com' } : { rewrite: false }),
+  ...(values.car ? { car: values.car } : {}),
   onProgress,
 })
 mark('end')
@@ -118,15 +124,15 @@ const carEnd = marks.carLast ?? marks.root
 const steps = {
   // checkInput, recovery of interrupted runs, glob, metadata of every file
   scan: span('start', 'scanDone'),
-  // openBlockCache (index JSON) and the staging folder, until the copy or the import starts
+  // the cache's index and the staging folder, until the copy or the import starts
   open: span('scanDone', firstOf('copyStart', 'readStart', 'importFirst') ?? 'scanDone'),
   // copyInto: the site copied into the staging folder (may overlap the import)
   copy: marks.copyStart === undefined ? 0 : span('copyStart', 'copyEnd'),
-  // importAssets: cache lookups, reading, chunking, hashing, block writes
+  // importAssets: index lookups, reading, chunking, hashing (leaves located in the files, not stored)
   import: span(importStart, 'importLast'),
-  // buildSiteRoot: directory blocks
+  // the rewrite (when --gateway) and buildSiteRoot: directory blocks
   root: span('importLast', 'root'),
-  // writeCar: every block read back (and re-hashed unless this run wrote it), streamed into the CAR
+  // writeCar (with --car): every leaf read back from the output's files and hashed, streamed into the CAR
   car: span('root', carEnd),
   // waiting for the copy, manifest, rename into place, removal of the previous output, cache index save
   commit: span(carEnd, 'outputDone'),
@@ -157,5 +163,6 @@ process.stdout.write(
     userCpuMs: usage.userCPUTime / 1000,
     systemCpuMs: usage.systemCPUTime / 1000,
     warnings: result.warnings.length,
+    rewritten: result.rewritten,
   })}\n`,
 )

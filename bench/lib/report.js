@@ -1,12 +1,20 @@
 /** Turns the scenario results into figures with targets, a table for stdout, and the JSON record. */
 import { MB } from './stats.js'
 
+/** Issue 15's goals, each a ratio to a reference measured in the same run. */
 export const TARGETS = {
-  largeVsOpenssl: 0.4,
+  /** publish time ≤ this × (cp + openssl dgst -sha256) */
+  largeVsCpOpenssl: 1.5,
+  /** publish speed ≥ this × ipfs-car pack */
   largeVsIpfsCar: 2,
-  siteVsSha256sum: 1,
+  /** publish time ≤ this × (cp -r + sha256sum) */
+  siteVsCpSha256sum: 1.5,
   siteVsIpfsCar: 5,
-  republishOneShare: 0.1,
+  /** publish speed ≥ this × Kubo ipfs add -r + dag export ("no slower") */
+  siteVsKubo: 1,
+  republishOneShare: 0.3,
+  /** cache folder ≤ this share of the bytes published */
+  cacheShare: 0.05,
   maxRssBytes: 300 * MB,
 }
 
@@ -33,6 +41,38 @@ function throughputFigure(id, label, ours, ref, threshold) {
       : null,
     ratio,
     target: target ?? null,
+    pass: check(target, ratio),
+  }
+}
+
+/** A time figure beside one reference: ratio = our time over theirs (lower is better). */
+function timeFigure(id, label, ours, ref, threshold) {
+  const target = ratioTarget('<=', threshold)
+  const ratio = ref ? ours.bestMs / ref.bestMs : null
+  return {
+    id,
+    label,
+    value: ours.bestMs,
+    unit: 'ms',
+    reference: ref ? { name: ref.name, command: ref.command, value: ref.bestMs, unit: 'ms' } : null,
+    ratio,
+    target,
+    pass: check(target, ratio),
+  }
+}
+
+/** The cache folder's size over the bytes published. */
+function cacheFigure(id, label, cacheBytes, published) {
+  const target = ratioTarget('<=', TARGETS.cacheShare)
+  const ratio = cacheBytes / published
+  return {
+    id,
+    label,
+    value: cacheBytes / MB,
+    unit: 'MB',
+    reference: { name: 'bytes published', value: published / MB, unit: 'MB' },
+    ratio,
+    target,
     pass: check(target, ratio),
   }
 }
@@ -73,22 +113,21 @@ export function buildFigures({ large, site }) {
     const p = large.publish
     const r = large.references
     figures.push(
-      throughputFigure('large.vs-openssl', 'large file: publish', p, r.openssl, TARGETS.largeVsOpenssl),
+      timeFigure('large.vs-cp-openssl', 'large file: publish', p, r.cpOpenssl, TARGETS.largeVsCpOpenssl),
+      throughputFigure('large.vs-openssl', 'large file: publish', p, r.openssl),
       throughputFigure('large.vs-sha256sum', 'large file: publish', p, r.sha256sum),
       throughputFigure('large.vs-ipfs-car', 'large file: publish', p, r.ipfsCar, TARGETS.largeVsIpfsCar),
+      throughputFigure('large.car.vs-ipfs-car', 'large file: publish --car', large.publishCar, r.ipfsCar),
+      cacheFigure('large.cache', 'large file: cache folder', large.cacheBytes, large.bytes),
       rssFigure('large.rss', 'large file: publish peak RSS', p),
+      rssFigure('large.car.rss', 'large file: publish --car peak RSS', large.publishCar),
     )
   }
   if (site) {
     const r = site.references
     figures.push(
-      throughputFigure(
-        'site.vs-sha256sum',
-        'site: full publish',
-        site.full,
-        r.sha256sum,
-        TARGETS.siteVsSha256sum,
-      ),
+      timeFigure('site.vs-cp-sha256sum', 'site: full publish', site.full, r.cpSha256sum, TARGETS.siteVsCpSha256sum),
+      throughputFigure('site.vs-sha256sum', 'site: full publish', site.full, r.sha256sum),
       throughputFigure('site.vs-ipfs-car', 'site: full publish', site.full, r.ipfsCar, TARGETS.siteVsIpfsCar),
       republishFigure(
         'site.republish-one',
@@ -98,6 +137,7 @@ export function buildFigures({ large, site }) {
         TARGETS.republishOneShare,
       ),
       republishFigure('site.republish-none', 'site: re-publish, nothing changed', site.unchanged, site.full),
+      cacheFigure('site.cache', 'site: cache folder', site.cacheBytes, site.bytes),
       rssFigure('site.full.rss', 'site: full publish peak RSS', site.full),
       rssFigure('site.republish-one.rss', 'site: re-publish (1 changed) peak RSS', site.oneChanged),
       rssFigure('site.republish-none.rss', 'site: re-publish (none) peak RSS', site.unchanged),
@@ -188,6 +228,7 @@ export function formatReport(record) {
     ])
   }
   addSteps('large file, fresh cache', scenarios.large?.publish)
+  addSteps('large file, --car', scenarios.large?.publishCar)
   addSteps('site, fresh cache', scenarios.site?.full)
   addSteps('site, 1 file changed', scenarios.site?.oneChanged)
   addSteps('site, nothing changed', scenarios.site?.unchanged)

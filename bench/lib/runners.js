@@ -12,11 +12,11 @@ export const REPO = path.resolve(here, '../..')
 export const IPFS_CAR = path.join(REPO, 'node_modules/.bin/ipfs-car')
 
 /**
- * One publish in a fresh child process. `cpuProfile` ({ dir, name }) runs it
- * under `node --cpu-prof`. Returns the child's JSON plus `wallMs` (spawn to
+ * One publish in a fresh child process (`gateway`: pages rewritten; `car`: a CAR written there).
+ * `cpuProfile` ({ dir, name }) runs it under `node --cpu-prof`. Returns the child's JSON plus `wallMs` (spawn to
  * exit, node start-up and module loading included).
  */
-export async function runPublish({ dir, out, cacheDir, cpuProfile }) {
+export async function runPublish({ dir, out, cacheDir, cpuProfile, gateway, car }) {
   syncDisks()
   const quietWaitMs = await waitForQuiet()
   const nodeArgs = cpuProfile
@@ -24,7 +24,13 @@ export async function runPublish({ dir, out, cacheDir, cpuProfile }) {
     : []
   const { ms, stdout, otherCpuShare } = await runTimed(
     process.execPath,
-    [...nodeArgs, CHILD, '--dir', dir, '--out', out, '--cache-dir', cacheDir],
+    [
+      ...nodeArgs,
+      CHILD,
+      ...['--dir', dir, '--out', out, '--cache-dir', cacheDir],
+      ...(gateway ? ['--gateway', gateway] : []),
+      ...(car ? ['--car', car] : []),
+    ],
     { captureStdout: true, cwd: REPO },
   )
   return { wallMs: ms, otherCpuShare, quietWaitMs, ...JSON.parse(stdout) }
@@ -108,4 +114,14 @@ export function scratchNames(work, keep) {
       if (!keep) for (const p of paths) await remove(p)
     },
   }
+}
+
+/** Bytes of every file under `dir` (0 when it does not exist). */
+export async function folderBytes(dir) {
+  let total = 0
+  const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])
+  for (const entry of entries) {
+    if (entry.isFile()) total += (await fs.stat(path.join(entry.parentPath, entry.name))).size
+  }
+  return total
 }

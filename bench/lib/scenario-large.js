@@ -1,7 +1,11 @@
-/** Scenario 1: one large file, fresh cache, beside openssl, sha256sum and ipfs-car pack on the same file. */
+/**
+ * Scenario 1: one large file, fresh cache, beside `cp` + `openssl dgst -sha256` (what publish must
+ * at least do: copy the file into the output and hash it), openssl and sha256sum alone, and
+ * ipfs-car pack on the same file; then publish with `--car` (it then writes a CAR, as ipfs-car does).
+ */
 import path from 'node:path'
 import { writeLargeFile } from './generate.js'
-import { IPFS_CAR, runPublish, summarisePublish, timeReference } from './runners.js'
+import { folderBytes, IPFS_CAR, runPublish, summarisePublish, timeReference } from './runners.js'
 import { repeat } from './stats.js'
 
 /**
@@ -22,6 +26,18 @@ export async function benchLargeFile({ work, names, size, hashRuns, slowRuns, pr
   await writeLargeFile(file, size, 'p2pcdn-bench-large')
 
   const references = {}
+  log('large file: cp + openssl dgst -sha256')
+  const copies = Array.from({ length: hashRuns }, () => names.fresh('large-cp'))
+  references.cpOpenssl = await timeReference({
+    name: 'cp + openssl dgst -sha256',
+    command: 'sh',
+    args: (i) => ['-c', 'cp "$0" "$1" && exec openssl dgst -sha256 "$0"', file, copies[i]],
+    times: hashRuns,
+    bytes: size,
+    scratch: work,
+    cleanup: (i) => names.discard(copies[i]),
+    notes,
+  })
   log('large file: openssl dgst -sha256')
   references.openssl = await timeReference({
     name: 'openssl dgst -sha256',
@@ -55,18 +71,26 @@ export async function benchLargeFile({ work, names, size, hashRuns, slowRuns, pr
     notes,
   })
 
-  const publishOnce = async (cpuProfile) => {
+  let cacheBytes = 0
+  const publishOnce = async (cpuProfile, withCar) => {
     const out = names.fresh('large-out')
     const cacheDir = names.fresh('large-cache')
+    const car = withCar ? `${out}.car` : undefined
     try {
-      return await runPublish({ dir, out, cacheDir, cpuProfile })
+      const run = await runPublish({ dir, out, cacheDir, cpuProfile, car })
+      cacheBytes = Math.max(cacheBytes, await folderBytes(cacheDir))
+      return run
     } finally {
-      await names.discard(out, cacheDir)
+      await names.discard(out, cacheDir, ...(car ? [car] : []))
     }
   }
   const runs = await repeat(slowRuns, (i) => {
     log(`large file: publish ${i + 1}/${slowRuns} (fresh cache)`)
     return publishOnce()
+  })
+  const carRuns = await repeat(slowRuns, (i) => {
+    log(`large file: publish --car ${i + 1}/${slowRuns} (fresh cache)`)
+    return publishOnce(undefined, true)
   })
   const profiles = []
   if (profileDir) {
@@ -87,6 +111,8 @@ export async function benchLargeFile({ work, names, size, hashRuns, slowRuns, pr
     bytes: size,
     references,
     publish: summarisePublish(runs, size),
+    publishCar: summarisePublish(carRuns, size),
+    cacheBytes,
     profiles,
     notes,
   }

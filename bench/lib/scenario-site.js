@@ -1,13 +1,16 @@
 /**
- * Scenario 2: a site of many small assets and HTML pages. A full publish with
- * a fresh cache beside sha256sum and ipfs-car pack over the same files, then
- * re-publishes with the same cache and output: after changing one file, and
- * with nothing changed.
+ * Scenario 2: a site of many small assets and HTML pages, its pages rewritten (`gateway`). A full
+ * publish with a fresh cache beside `cp -r` + `sha256sum` (copy the site, hash every file),
+ * sha256sum alone and ipfs-car pack over the same files, then re-publishes with the same cache
+ * and output: after changing one file, and with nothing changed.
  */
 import path from 'node:path'
 import { changeFile, generateSite } from './generate.js'
-import { IPFS_CAR, runPublish, summarisePublish, timeReference } from './runners.js'
+import { folderBytes, IPFS_CAR, runPublish, summarisePublish, timeReference } from './runners.js'
 import { repeat } from './stats.js'
+
+/** The gateway the site's pages are rewritten for (never contacted). */
+const GATEWAY = 'https://gateway.example.com'
 
 /**
  * @param {object} o
@@ -28,6 +31,18 @@ export async function benchSite({ work, names, assets, assetSize, pages, runs, p
   const { bytes, files } = site
 
   const references = {}
+  log('site: cp -r + sha256sum over every file')
+  const copies = Array.from({ length: runs }, () => names.fresh('site-cp'))
+  references.cpSha256sum = await timeReference({
+    name: 'cp -r + sha256sum',
+    command: 'sh',
+    args: (i) => ['-c', 'cp -r "$0" "$1" && exec find "$0" -type f -exec sha256sum {} +', dir, copies[i]],
+    times: runs,
+    bytes,
+    scratch: work,
+    cleanup: (i) => names.discard(copies[i]),
+    notes,
+  })
   log('site: sha256sum over every file')
   references.sha256sum = await timeReference({
     name: 'sha256sum (find -exec +)',
@@ -59,7 +74,7 @@ export async function benchSite({ work, names, assets, assetSize, pages, runs, p
     await names.discard(...[out, cacheDir].filter(Boolean))
     out = names.fresh('site-out')
     cacheDir = names.fresh('site-cache')
-    return runPublish({ dir, out, cacheDir })
+    return runPublish({ dir, out, cacheDir, gateway: GATEWAY })
   })
 
   const changed = []
@@ -68,12 +83,13 @@ export async function benchSite({ work, names, assets, assetSize, pages, runs, p
     changed.push(rel)
     await changeFile(path.join(dir, rel), `p2pcdn-bench-change-${i}`)
     log(`site: re-publish ${i + 1}/${runs} after changing ${rel}`)
-    return runPublish({ dir, out, cacheDir })
+    return runPublish({ dir, out, cacheDir, gateway: GATEWAY })
   })
   const unchanged = await repeat(runs, async (i) => {
     log(`site: re-publish ${i + 1}/${runs} with nothing changed`)
-    return runPublish({ dir, out, cacheDir })
+    return runPublish({ dir, out, cacheDir, gateway: GATEWAY })
   })
+  const cacheBytes = await folderBytes(cacheDir)
 
   for (const r of full)
     if (r.imported !== files) notes.push(`full publish imported ${r.imported} of ${files} files`)
@@ -102,7 +118,7 @@ export async function benchSite({ work, names, assets, assetSize, pages, runs, p
     for (const [name, prepare] of variants) {
       log(`site: ${name} publish under --cpu-prof`)
       await prepare()
-      const run = await runPublish({ dir, out, cacheDir, cpuProfile: { dir: profileDir, name } })
+      const run = await runPublish({ dir, out, cacheDir, gateway: GATEWAY, cpuProfile: { dir: profileDir, name } })
       profiles.push({
         name,
         file: path.join(profileDir, `${name}.cpuprofile`),
@@ -123,6 +139,7 @@ export async function benchSite({ work, names, assets, assetSize, pages, runs, p
     full: summarisePublish(full, bytes),
     oneChanged: { ...summarisePublish(oneChanged, bytes), changedFiles: changed },
     unchanged: summarisePublish(unchanged, bytes),
+    cacheBytes,
     profiles,
     notes,
   }

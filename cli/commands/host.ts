@@ -10,8 +10,7 @@ import {
   revokeToken,
   startHost,
 } from '../../src/host/index.js'
-import { P2pcdnError } from '../../src/index.js'
-import { parseSize } from '../parse-size.js'
+import { P2pcdnError, parseSize } from '../../src/index.js'
 
 export interface HostRunFlags {
   repo?: string

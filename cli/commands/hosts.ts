@@ -3,7 +3,6 @@ import path from 'node:path'
 import {
   adapterFor,
   addHost,
-  CAR_FILE,
   type HostCheck,
   type HostEntry,
   type HostTarget,
@@ -11,7 +10,7 @@ import {
   hostsConfigFile,
   listHosts,
   loadConfig,
-  MANIFEST_FILE,
+  openPublishedSite,
   P2pcdnError,
   pushSite,
   removeHost,
@@ -152,7 +151,7 @@ export async function runHostsCheck(flags: HostsFlags): Promise<void> {
   if (results.some((r) => r.state !== 'ok')) process.exitCode = EXIT.REPLICATION
 }
 
-/** `p2pcdn push [out]`: pushes an already published output folder (its manifest and CAR) to the hosts. */
+/** `p2pcdn push [out]`: pushes an already published output folder to the hosts, its blocks read from its files. */
 export async function runPush(
   out: string | undefined,
   flags: HostsFlags & {
@@ -165,15 +164,6 @@ export async function runPush(
 ): Promise<void> {
   const { config } = await loadConfig({ ...(flags.config ? { file: flags.config } : {}) })
   const folder = path.resolve(out ?? (config.out as string | undefined) ?? `${config.dir ?? 'dist'}-p2p`)
-  let manifest: { root?: string; origins?: string[] }
-  try {
-    manifest = JSON.parse(await fs.readFile(path.join(folder, MANIFEST_FILE), 'utf8')) as typeof manifest
-  } catch (err) {
-    throw new P2pcdnError(
-      'ERR_INPUT_MISSING',
-      `${path.join(folder, MANIFEST_FILE)} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Pass the folder \`p2pcdn publish\` wrote, e.g. \`p2pcdn push dist-p2p\`.`,
-    )
-  }
   const hosts = resolveTargets(validateHosts(config.hosts))
   if (hosts.length === 0) {
     throw new P2pcdnError(
@@ -181,13 +171,14 @@ export async function runPush(
       'No hosts registered. Add one with `p2pcdn hosts add <name> <url> --type <type>`.',
     )
   }
+  const { manifest, blocks } = await openPublishedSite(folder)
   // The same site identity and default name as `p2pcdn publish` gave this output.
   const site = siteIdentity({ folder, cwd: config.cwd ?? process.cwd(), origin: manifest.origins?.[0] })
   const siteName = flags.siteName ?? config.siteName
   const result = await pushSite({
     hosts,
-    root: manifest.root as string,
-    car: path.join(folder, CAR_FILE),
+    root: manifest.root,
+    blocks,
     name: siteName ?? site.name,
     site: site.id,
     nameGiven: siteName !== undefined,

@@ -1,12 +1,11 @@
 import path from 'node:path'
 import type { Command } from 'commander'
-import {
-  loadConfig,
-  type P2pcdnOptions,
-  type PublishResult,
-  type PushSiteResult,
-  publish,
-} from '../../src/index.js'
+// The publish pipeline's own modules rather than src/index.ts, which loads every part of the
+// library (rewriters, report, hosts…): start-up is part of every publish's time.
+import { loadConfig } from '../../src/config/load-config.js'
+import type { P2pcdnOptions } from '../../src/options.js'
+import { type PublishResult, publish } from '../../src/publish.js'
+import type { PushSiteResult } from '../../src/push/push-site.js'
 import { EXIT } from '../exit-codes.js'
 import { createProgressBar } from '../progress-bar.js'
 
@@ -26,9 +25,9 @@ function summary(result: PublishResult): string {
       : `p2pcdn: published ${result.files} files (${human(result.bytes)}) from ${rel(result.dir)} to ${rel(result.out as string)}`,
     `  root      ${result.root}   (${result.profile})`,
   ]
+  if (result.manifest !== undefined) lines.push(`  manifest  ${rel(result.manifest)}`)
   if (result.car !== undefined) {
     lines.push(`  car       ${rel(result.car)} (${human(result.carBytes)}, ${result.carBlocks} blocks)`)
-    lines.push(`  manifest  ${rel(result.manifest as string)}`)
   }
   lines.push(`  imported  ${result.imported} files, ${result.cached} unchanged from the cache`)
   if (result.links === undefined) {
@@ -93,6 +92,8 @@ function flagOptions(dir: string | undefined, flags: Record<string, unknown>, cm
   if (given('dotfiles')) options.dotfiles = true
   if (given('cacheDir')) options.cacheDir = path.resolve(cwd, flags.cacheDir as string)
   if (given('cache') && flags.cache === false) options.cacheDir = false
+  if (given('cacheMaxSize')) options.cacheMaxSize = flags.cacheMaxSize as string
+  if (given('car')) options.car = flags.car === true ? true : path.resolve(cwd, flags.car as string)
   if (given('dryRun')) options.dryRun = true
   if (given('gateway')) options.gateway = flags.gateway as string
   if (given('linkFormat')) options.linkFormat = flags.linkFormat as P2pcdnOptions['linkFormat']

@@ -8,24 +8,14 @@ import { CustomProgressEvent } from 'progress-events'
 import { CODEC_DAG_PB } from '../constants.js'
 import type { PublishProgressEvents } from '../progress.js'
 import { blockKey } from '../utils/block-key.js'
+import { BadBlockError } from './bad-block.js'
+
+export { BadBlockError } from './bad-block.js'
 
 /** How many blocks ahead of the walk are read at once. */
 const PREFETCH = 16
 /** Bytes gathered before each write to the CAR file. */
 const WRITE_BATCH_BYTES = 1 << 20
-
-/** A block that is missing from the store or whose bytes do not hash to its CID. */
-export class BadBlockError extends Error {
-  override readonly name = 'BadBlockError'
-  constructor(
-    readonly cid: CID,
-    readonly reason: 'missing' | 'mismatch',
-  ) {
-    super(
-      `block ${cid} is ${reason === 'missing' ? 'missing from the block store' : 'damaged (its bytes do not match its CID)'}`,
-    )
-  }
-}
 
 export interface WriteCarOptions {
   signal?: AbortSignal
@@ -108,10 +98,53 @@ export async function* walkDag(
   }
 }
 
+export interface EncodeCarOptions extends WriteCarOptions {
+  /** Only the blocks whose keys (`blockKey`) are in this set go into the CAR (the walk still covers the whole DAG). */
+  only?: Set<string>
+}
+
 /**
- * Streams the DAG under `root` into a CARv1 file whose single root is `root`.
- * Deterministic: the same DAG always gives the same bytes. Throws
- * {@link BadBlockError} when a block is missing or damaged.
+ * The DAG under `root` as a CARv1 byte stream whose single root is `root`, in the walk's order,
+ * gathered into writes of about a megabyte. Deterministic: the same DAG always gives the same
+ * bytes. Throws {@link BadBlockError} when a block is missing or damaged.
+ */
+export async function* encodeCar(
+  root: CID,
+  blockstore: Pick<Blockstore, 'get'>,
+  options: EncodeCarOptions = {},
+): AsyncGenerator<Uint8Array[]> {
+  const { writer, out } = CarWriter.create([root])
+  const feeding = (async () => {
+    try {
+      for await (const block of walkDag(root, blockstore, options)) {
+        if (options.only !== undefined && !options.only.has(blockKey(block.cid))) continue
+        await writer.put(block)
+        options.onProgress?.(new CustomProgressEvent('p2pcdn:car:block', { bytes: block.bytes.length }))
+      }
+    } finally {
+      await writer.close()
+    }
+  })()
+  feeding.catch(() => {})
+  // The writer emits small pieces (length, CID, bytes) per block: gather them.
+  let batch: Uint8Array[] = []
+  let batchBytes = 0
+  for await (const chunk of out) {
+    batch.push(chunk)
+    batchBytes += chunk.length
+    if (batchBytes >= WRITE_BATCH_BYTES || batch.length >= 512) {
+      yield batch
+      batch = []
+      batchBytes = 0
+    }
+  }
+  await feeding
+  if (batch.length > 0) yield batch
+}
+
+/**
+ * Streams the DAG under `root` into a CARv1 file whose single root is `root` (see
+ * {@link encodeCar}); returns its block count and size.
  */
 export async function writeCar(
   root: CID,
@@ -119,39 +152,20 @@ export async function writeCar(
   file: string,
   options: WriteCarOptions = {},
 ): Promise<WriteCarResult> {
-  const { writer, out } = CarWriter.create([root])
   let bytes = 0
-  // The writer emits small pieces (length, CID, bytes) per block: gather them
-  // and write about a megabyte per system call.
-  const handle = await fs.open(file, 'w')
-  const sink = (async () => {
-    let batch: Uint8Array[] = []
-    let batchBytes = 0
-    for await (const chunk of out) {
-      batch.push(chunk)
-      batchBytes += chunk.length
-      bytes += chunk.length
-      if (batchBytes >= WRITE_BATCH_BYTES || batch.length >= 512) {
-        await handle.writev(batch)
-        batch = []
-        batchBytes = 0
-      }
-    }
-    if (batch.length > 0) await handle.writev(batch)
-  })()
-  // Settles only if the file cannot be written, so a put never waits on a dead sink.
-  const sinkFailure = sink.then(() => new Promise<never>(() => {}))
-  sinkFailure.catch(() => {})
   let blocks = 0
+  const onProgress: WriteCarOptions['onProgress'] = (event) => {
+    blocks++
+    options.onProgress?.(event)
+  }
+  const handle = await fs.open(file, 'w')
   try {
-    for await (const block of walkDag(root, blockstore, options)) {
-      await Promise.race([writer.put(block), sinkFailure])
-      blocks++
-      options.onProgress?.(new CustomProgressEvent('p2pcdn:car:block', { bytes: block.bytes.length }))
+    for await (const batch of encodeCar(root, blockstore, { ...options, onProgress })) {
+      await handle.writev(batch)
+      for (const chunk of batch) bytes += chunk.length
     }
   } finally {
-    await writer.close()
-    await sink.finally(() => handle.close())
+    await handle.close()
   }
   return { blocks, bytes }
 }

@@ -1,3 +1,4 @@
+import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
 
 /**
@@ -66,8 +67,8 @@ export interface PushJob {
    * @default false
    */
   nameGiven?: boolean
-  /** The site's CARv1 file (`p2pcdn-site.car` of the output), rooted at `root`. */
-  car: string
+  /** The site's blocks, streamed from its files (a CAR when a host takes one). */
+  blocks: SiteBlocks
   /**
    * Multiaddrs of a node serving the site's blocks over bitswap while the push runs (the
    * `origins` of a Pinning Service API pin).
@@ -106,4 +107,19 @@ export interface PushOutcome {
 export interface HostAdapter {
   check(signal?: AbortSignal): Promise<HostCheck>
   push(job: PushJob): Promise<PushOutcome>
+}
+
+/** A published site's blocks, read from its files on demand (no CAR on disk), for the adapters. */
+export interface SiteBlocks {
+  root: CID
+  /** Every block by CID (for the publishing node that serves them over bitswap). */
+  blockstore: Pick<Blockstore, 'get' | 'has'>
+  /** Every block's CID, in the CAR's order (depth-first), found without reading the files. */
+  cids(): Promise<CID[]>
+  /** The first block of the DAG the site lacks, if any (found without reading the files). */
+  firstMissing(): Promise<CID | undefined>
+  /** The size in bytes of the whole site as a CARv1. */
+  carBytes(): Promise<number>
+  /** The site as a CARv1 byte stream rooted at `root`; `only` keeps the blocks whose `blockKey` it holds. */
+  car(options?: { only?: Set<string>; signal?: AbortSignal }): AsyncIterable<Uint8Array>
 }

@@ -1,3 +1,4 @@
+import * as dagPb from '@ipld/dag-pb'
 import { createHash, type Hash } from 'node:crypto'
 import { createReadStream, readFileSync, statSync } from 'node:fs'
 import fs from 'node:fs/promises'
@@ -5,14 +6,16 @@ import { type ImportCandidate, type ImporterOptions, importer } from 'ipfs-unixf
 import { CID } from 'multiformats/cid'
 import { create as createDigest } from 'multiformats/hashes/digest'
 import { CustomProgressEvent } from 'progress-events'
-import { CODEC_RAW, type ProfileName } from '../constants.js'
+import { CODEC_DAG_PB, CODEC_RAW, type ProfileName } from '../constants.js'
 import { errors } from '../errors.js'
 import type { PublishProgressEvents } from '../progress.js'
 import { eachLimit } from '../utils/each-limit.js'
 import type { Warning } from '../warnings.js'
-import type { BlockCache } from './block-cache.js'
-import { parseCachedCid } from './block-cache.js'
+import { type FileIndex, type Fingerprint, layoutFromIndex, layoutToIndex } from './file-index.js'
+import { HashPool } from './hash-pool.js'
 import { importerOptions } from './importer-options.js'
+import { locatingBufferImporter } from './leaf-importer.js'
+import type { FileLayout, LeafLocation, SourceBlockstore } from './source-blocks.js'
 
 const SHA2_256 = 0x12
 /** Files up to this size are read whole; larger ones are streamed. */
@@ -24,9 +27,11 @@ const CHUNK_V1 = 1 << 20
 export interface AssetSource {
   path: string
   source: string
-  /** Size and mtime, when the caller already has them (the scan does); else they are read here. */
+  /** Size, times and inode, when the caller already has them (the scan does); else they are read here. */
   size?: number
   mtimeMs?: number
+  ctimeMs?: number
+  ino?: number
 }
 
 /** One asset once its content is in the block store. */
@@ -39,16 +44,21 @@ export interface ImportedAsset {
   size: number
   /** SHA-256 of the content, in Subresource Integrity form (`sha256-…`). */
   integrity: string
-  /** True when the cache already held it and nothing was read or imported. */
+  /** True when the index already knew it and nothing was read or imported. */
   cached: boolean
+  /** Where its blocks are: leaves in the file, inner nodes' bytes. */
+  layout: FileLayout
 }
 
 export interface ImportAssetsOptions {
   profile: ProfileName
-  cache: BlockCache
+  /** What earlier runs imported: unchanged files are not read again. */
+  index: FileIndex
+  /** Takes the files' inner nodes (leaves stay in the files). */
+  store: SourceBlockstore
   signal?: AbortSignal
   onProgress?: (event: PublishProgressEvents) => void
-  /** Ignore the cache index (after damage was found): import everything again. */
+  /** Ignore the index (after a file was found changed behind its fingerprint): import everything again. */
   noCacheHits?: boolean
 }
 
@@ -65,10 +75,41 @@ const toIntegrity = (digest: Uint8Array) => `sha256-${Buffer.from(digest).toStri
 
 interface Pending {
   asset: AssetSource
-  size: number
-  mtimeMs: number
+  fingerprint: Fingerprint
+  /** The SRI hash, updated as the file is read; or the SRI digest a pool thread computes. */
   hash?: Hash
+  digest?: Promise<{ digest: Uint8Array; read: number }>
   read: number
+  leaves: LeafLocation[]
+}
+
+/** The file's size, times (whole ms, what survives a copy that keeps them) and inode. */
+export function fingerprintOf(asset: AssetSource): Fingerprint {
+  let { size, mtimeMs, ctimeMs, ino } = asset
+  if (size === undefined || mtimeMs === undefined || ctimeMs === undefined || ino === undefined) {
+    try {
+      ;({ size, mtimeMs, ctimeMs, ino } = statSync(asset.source))
+    } catch (cause) {
+      throw errors.unreadable(asset.source, cause)
+    }
+  }
+  return { size, mtimeMs: Math.round(mtimeMs), ctimeMs: Math.round(ctimeMs), ino }
+}
+
+/** The indexed import of an unchanged file, when the index has a usable one. */
+function fromIndex(asset: AssetSource, now: Fingerprint, options: ImportAssetsOptions): ImportedAsset | undefined {
+  if (options.noCacheHits) return undefined
+  const hit = options.index.lookup(asset.path, now)
+  if (hit === undefined) return undefined
+  let cid: CID
+  try {
+    cid = CID.parse(hit.cid)
+  } catch {
+    return undefined
+  }
+  const layout = layoutFromIndex(hit, cid)
+  if (layout === undefined) return undefined
+  return { path: asset.path, cid, dagSize: BigInt(hit.dagSize), size: now.size, integrity: hit.integrity, cached: true, layout }
 }
 
 /**
@@ -87,86 +128,29 @@ async function* streamWithHash(pending: Pending, signal?: AbortSignal): AsyncGen
   }
 }
 
-/**
- * Imports every asset into UnixFS blocks under the profile, reusing the cache
- * for files whose size and mtime are unchanged and whose root block is present.
- * Results keep the input order.
- */
-export async function importAssets(
-  assets: readonly AssetSource[],
-  options: ImportAssetsOptions,
-): Promise<ImportAssetsResult> {
-  const { cache, signal, onProgress, profile } = options
-  const results: (ImportedAsset | undefined)[] = new Array(assets.length)
-  const pending: Pending[] = []
-  let cachedCount = 0
-
-  for (const [index, asset] of assets.entries()) {
-    signal?.throwIfAborted()
-    let { size, mtimeMs } = asset
-    if (size === undefined || mtimeMs === undefined) {
-      try {
-        ;({ size, mtimeMs } = statSync(asset.source))
-      } catch (cause) {
-        throw errors.unreadable(asset.source, cause)
-      }
-    }
-    // Rounded to the millisecond: what survives a copy that keeps timestamps (publish --in-place).
-    mtimeMs = Math.round(mtimeMs)
-    // A hit is used without reading the file; its blocks are hashed again when
-    // read into the CAR, where a missing or damaged one sends publish back here.
-    const hit = options.noCacheHits ? undefined : cache.lookup(asset.path, size, mtimeMs)
-    const cid = hit === undefined ? undefined : parseCachedCid(hit.cid)
-    if (hit !== undefined && cid !== undefined) {
-      results[index] = {
-        path: asset.path,
-        cid,
-        dagSize: BigInt(hit.dagSize),
-        size,
-        integrity: hit.integrity,
-        cached: true,
-      }
-      cachedCount++
-      onProgress?.(
-        new CustomProgressEvent('p2pcdn:import:file', { path: asset.path, bytes: size, cached: true }),
-      )
-      continue
-    }
-    pending[index] = { asset, size, mtimeMs, read: 0 }
+/** The inner nodes of a file's DAG (the blocks under `root` that are not its leaves), from the store. */
+async function innerNodes(root: CID, leaves: LeafLocation[], store: SourceBlockstore): Promise<FileLayout['nodes']> {
+  const leafKeys = new Set(leaves.map((l) => l.cid.toString()))
+  const nodes: FileLayout['nodes'] = []
+  const stack = [root]
+  while (stack.length > 0) {
+    const cid = stack.pop() as CID
+    if (leafKeys.has(cid.toString()) || cid.code !== CODEC_DAG_PB) continue
+    const bytes = await store.read(cid)
+    nodes.push({ cid, bytes })
+    for (const link of dagPb.decode(bytes).Links) stack.push(link.Hash)
   }
+  return nodes
+}
 
-  let imported = 0
-  const done = (index: number, item: Pending, cid: CID, dagSize: bigint, integrity: string) => {
-    if (item.read !== item.size) throw errors.changedWhilePublishing(item.asset.source, item.size, item.read)
-    results[index] = { path: item.asset.path, cid, dagSize, size: item.size, integrity, cached: false }
-    cache.record(item.asset.path, {
-      size: item.size,
-      mtimeMs: item.mtimeMs,
-      cid: cid.toString(),
-      dagSize: dagSize.toString(),
-      integrity,
-    })
-    imported++
-    onProgress?.(
-      new CustomProgressEvent('p2pcdn:import:file', {
-        path: item.asset.path,
-        bytes: item.size,
-        cached: false,
-      }),
-    )
-  }
-
-  // Under unixfs-v1-2025 a file of at most one chunk is a single raw block:
-  // its CID is the SHA-256 of its bytes, which is also its integrity hash.
-  // Such files skip the importer: one read, one hash, one block.
-  const single = profile === 'unixfs-v1-2025'
-  const singles: number[] = []
-  const chunked: number[] = []
-  for (const [index, item] of pending.entries()) {
-    if (item !== undefined) (single && item.size <= CHUNK_V1 ? singles : chunked).push(index)
-  }
-
-  const importSingles = eachLimit(singles, 16, async (index) => {
+/** Files of at most one chunk under unixfs-v1-2025: one read, one hash (the CID's and the SRI's), no importer. */
+async function importSingles(
+  indexes: number[],
+  pending: Pending[],
+  signal: AbortSignal | undefined,
+  done: (index: number, cid: CID, dagSize: bigint, integrity: string, layout: FileLayout) => void,
+): Promise<void> {
+  await eachLimit(indexes, 16, async (index) => {
     signal?.throwIfAborted()
     const item = pending[index] as Pending
     let bytes: Buffer
@@ -178,17 +162,45 @@ export async function importAssets(
     item.read = bytes.length
     const digest = createHash('sha256').update(bytes).digest()
     const cid = CID.createV1(CODEC_RAW, createDigest(SHA2_256, digest))
-    await cache.blockstore.put(cid, bytes)
-    done(index, item, cid, BigInt(bytes.length), toIntegrity(digest))
+    done(index, cid, BigInt(bytes.length), toIntegrity(digest), {
+      leaves: [{ cid, offset: 0, length: bytes.length }],
+      nodes: [],
+    })
   })
+}
 
-  // Everything else goes through ipfs-unixfs-importer, hashed for integrity while it is read.
+/** Everything else, through ipfs-unixfs-importer: leaves located (not stored), the file hashed for SRI as it is read. */
+async function importChunked(
+  indexes: number[],
+  pending: Pending[],
+  options: ImportAssetsOptions,
+  done: (index: number, cid: CID, dagSize: bigint, integrity: string, layout: FileLayout) => void,
+): Promise<void> {
+  if (indexes.length === 0) return
+  const { signal, store, profile } = options
+  const large = indexes.some((i) => (pending[i] as Pending).fingerprint.size > READ_WHOLE_LIMIT)
+  const pool = profile === 'unixfs-v1-2025' && large ? new HashPool() : undefined
+  try {
+    await importThrough(indexes, pending, options, done, pool)
+  } finally {
+    await pool?.close()
+  }
+}
+
+async function importThrough(
+  indexes: number[],
+  pending: Pending[],
+  options: ImportAssetsOptions,
+  done: (index: number, cid: CID, dagSize: bigint, integrity: string, layout: FileLayout) => void,
+  pool: HashPool | undefined,
+): Promise<void> {
+  const { signal, store, profile } = options
   async function* candidates(): AsyncGenerator<ImportCandidate> {
-    for (const index of chunked) {
+    for (const index of indexes) {
       const item = pending[index] as Pending
       signal?.throwIfAborted()
       item.hash = createHash('sha256')
-      if (item.size <= READ_WHOLE_LIMIT) {
+      if (item.fingerprint.size <= READ_WHOLE_LIMIT) {
         let bytes: Buffer
         try {
           bytes = await fs.readFile(item.asset.source)
@@ -199,30 +211,115 @@ export async function importAssets(
         item.read = bytes.length
         yield { path: String(index), content: bytes }
       } else {
+        if (pool) {
+          // Raw leaves: the pool hashes the whole file and its leaves on every core; this thread only chunks.
+          item.hash = undefined
+          item.digest = pool.hash(item.asset.source, 0, -1, item.fingerprint.size)
+          item.digest.catch(() => {})
+        }
         yield { path: String(index), content: streamWithHash(item, signal) }
       }
     }
   }
+  const leafOnPool = pool
+    ? (file: string, offset: number, length: number) => {
+        const item = pending[Number(file)] as Pending
+        if (item.digest === undefined) return undefined
+        return pool.hash(item.asset.source, offset, length, length).then(({ digest, read }) => {
+          if (read !== length) throw errors.changedWhilePublishing(item.asset.source, item.fingerprint.size, offset + read)
+          return digest
+        })
+      }
+    : undefined
   const passThrough: NonNullable<ImporterOptions['treeBuilder']> = async function* (source) {
     yield* source
   }
-  const importChunked = (async () => {
-    if (chunked.length === 0) return
-    for await (const entry of importer(
-      candidates(),
-      cache.blockstore,
-      importerOptions(profile, { treeBuilder: passThrough, signal } as ImporterOptions),
-    )) {
-      const index = Number(entry.path)
-      const item = pending[index] as Pending
-      done(index, item, entry.cid, entry.size, toIntegrity((item.hash as Hash).digest()))
-    }
-  })()
+  const bufferImporter = locatingBufferImporter(
+    profile,
+    (file, leaf) => {
+      ;(pending[Number(file)] as Pending).leaves.push(leaf)
+    },
+    leafOnPool,
+  )
+  for await (const entry of importer(
+    candidates(),
+    store,
+    importerOptions(profile, { treeBuilder: passThrough, bufferImporter, signal } as ImporterOptions),
+  )) {
+    const index = Number(entry.path)
+    const item = pending[index] as Pending
+    const leaves = item.leaves.sort((a, b) => a.offset - b.offset)
+    const layout = { leaves, nodes: await innerNodes(entry.cid, leaves, store) }
+    done(index, entry.cid, entry.size, toIntegrity(await sriDigest(item)), layout)
+  }
+}
 
+async function sriDigest(item: Pending): Promise<Uint8Array> {
+  if (item.digest === undefined) return (item.hash as Hash).digest()
+  const { digest, read } = await item.digest
+  if (read !== item.fingerprint.size) throw errors.changedWhilePublishing(item.asset.source, item.fingerprint.size, read)
+  return digest
+}
+
+/**
+ * Imports every asset into UnixFS under the profile: CIDs, DAG sizes, SRI digests and DAG layouts
+ * (leaves located in the files, inner nodes into `store`). Files whose fingerprint the index
+ * still holds are not read. Results keep the input order.
+ */
+export async function importAssets(
+  assets: readonly AssetSource[],
+  options: ImportAssetsOptions,
+): Promise<ImportAssetsResult> {
+  const { index, signal, onProgress, profile } = options
+  const results: (ImportedAsset | undefined)[] = new Array(assets.length)
+  const pending: Pending[] = []
+  const progress = (path: string, bytes: number, cached: boolean) =>
+    onProgress?.(new CustomProgressEvent('p2pcdn:import:file', { path, bytes, cached }))
+
+  for (const [i, asset] of assets.entries()) {
+    signal?.throwIfAborted()
+    const fingerprint = fingerprintOf(asset)
+    const hit = fromIndex(asset, fingerprint, options)
+    if (hit === undefined) {
+      pending[i] = { asset, fingerprint, read: 0, leaves: [] }
+      continue
+    }
+    results[i] = hit
+    options.store.addFile(asset.path, hit.layout)
+    progress(asset.path, hit.size, true)
+  }
+  const cached = results.filter(Boolean).length
+
+  let imported = 0
+  const done = (i: number, cid: CID, dagSize: bigint, integrity: string, layout: FileLayout) => {
+    const item = pending[i] as Pending
+    const { size } = item.fingerprint
+    if (item.read !== size) throw errors.changedWhilePublishing(item.asset.source, size, item.read)
+    results[i] = { path: item.asset.path, cid, dagSize, size, integrity, cached: false, layout }
+    options.store.addFile(item.asset.path, layout)
+    index.record(item.asset.path, {
+      ...item.fingerprint,
+      cid: cid.toString(),
+      dagSize: dagSize.toString(),
+      integrity,
+      ...layoutToIndex(cid, size, layout),
+    })
+    imported++
+    progress(item.asset.path, size, false)
+  }
+
+  // Under unixfs-v1-2025 a file of at most one chunk is a single raw block.
+  const single = profile === 'unixfs-v1-2025'
+  const singles: number[] = []
+  const chunked: number[] = []
+  for (const [i, item] of pending.entries()) {
+    if (item !== undefined) (single && item.fingerprint.size <= CHUNK_V1 ? singles : chunked).push(i)
+  }
+  const work = [importSingles(singles, pending, signal, done), importChunked(chunked, pending, options, done)]
   try {
-    await Promise.all([importSingles, importChunked])
+    await Promise.all(work)
   } catch (cause) {
-    await Promise.allSettled([importSingles, importChunked])
+    await Promise.allSettled(work)
     const err = cause as NodeJS.ErrnoException
     if (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EISDIR') {
       throw errors.unreadable(err.path ?? 'a site file', cause)
@@ -230,6 +327,5 @@ export async function importAssets(
     throw cause
   }
   signal?.throwIfAborted()
-
-  return { assets: results as ImportedAsset[], imported, cached: cachedCount, warnings: [] }
+  return { assets: results as ImportedAsset[], imported, cached, warnings: [] }
 }

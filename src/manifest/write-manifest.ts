@@ -28,6 +28,8 @@ export interface Manifest {
   /** The site's own origins, as configured. */
   origins: string[]
   assets: ManifestAsset[]
+  /** The site's empty folders (part of its root, as `ipfs add -r` keeps them); absent when there are none. */
+  directories?: string[]
 }
 
 /** The media type written for `path`: from its extension, else `application/octet-stream`. */
@@ -56,6 +58,7 @@ export function serialiseManifest(manifest: Manifest): string {
     root: manifest.root,
     origins: manifest.origins,
     assets,
+    ...(manifest.directories?.length ? { directories: [...manifest.directories].sort() } : {}),
   }
   return `${JSON.stringify(ordered, null, 2)}\n`
 }

@@ -112,11 +112,13 @@ export interface CopyPlan {
 export interface CopyOptions {
   signal?: AbortSignal
   /**
-   * The output this one replaces. A file there with the same size and mtime
-   * as its source is hard-linked instead of copied: it holds the same bytes,
-   * and the old folder is removed once the new one is in place.
+   * The output this one replaces. A file there is hard-linked instead of copied when its source is
+   * `unchanged` since that output was made and it has the source's size and mtime: it holds the
+   * same bytes, and the old folder is removed once the new one is in place.
    */
   previous?: string
+  /** Whether a file's source is unchanged since the previous output (the cache's index says so). */
+  unchanged?: (relPath: string) => boolean
 }
 
 function reusable(
@@ -137,7 +139,8 @@ function reusable(
 
 /** Copies the site into the staging folder: folders first, then files and links. */
 export async function copyInto(target: string, plan: CopyPlan, options: CopyOptions = {}): Promise<void> {
-  const { signal, previous } = options
+  const { signal, unchanged } = options
+  const previous = unchanged === undefined ? undefined : options.previous
   const dirs = new Set<string>()
   for (const { path: p } of [...plan.files, ...plan.links]) dirs.add(path.posix.dirname(p))
   for (const d of plan.directories ?? []) dirs.add(d)
@@ -147,7 +150,7 @@ export async function copyInto(target: string, plan: CopyPlan, options: CopyOpti
     const dest = path.join(target, file.path)
     const known = file.size !== undefined && file.mtimeMs !== undefined && file.atimeMs !== undefined
     const { size, atimeMs, mtimeMs } = known ? (file as Required<typeof file>) : await fs.stat(file.source)
-    const same = reusable(previous, file.path, size, mtimeMs)
+    const same = unchanged?.(file.path) ? reusable(previous, file.path, size, mtimeMs) : undefined
     if (same !== undefined) {
       try {
         await fs.link(same, dest)

@@ -1,48 +1,29 @@
 import '../utils/promise-with-resolvers.js'
-import { CarIndexedReader } from '@ipld/car/indexed-reader'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MemoryDatastore } from 'datastore-core/memory'
 import type { Blockstore } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
 import { createHostNode } from '../host/node.js'
+import type { SiteBlocks } from '../hosts/types.js'
 
-/** A read-only blockstore over a CAR file, read by offset (the file is indexed once, never loaded whole). */
-function carBlockstore(reader: CarIndexedReader): Blockstore {
+/** A read-only blockstore over the site's blocks (read from its files, verified). */
+function readOnlyBlockstore(source: SiteBlocks['blockstore']): Blockstore {
   const readOnly = () => {
-    throw new Error('the publishing node serves its CAR read-only')
+    throw new Error('the publishing node serves the site read-only')
   }
   return {
-    has: (cid: CID) => reader.has(cid),
-    async *get(cid: CID) {
-      const block = await reader.get(cid)
-      if (!block) throw Object.assign(new Error(`block ${cid} is not in the CAR`), { name: 'NotFoundError' })
-      yield block.bytes
-    },
+    has: (cid: CID) => source.has(cid),
+    get: (cid: CID) => source.get(cid),
     put: readOnly,
     putMany: readOnly,
     delete: readOnly,
     deleteMany: readOnly,
     async *getMany(cids: Iterable<CID> | AsyncIterable<CID>) {
       for await (const cid of cids) {
-        const block = await reader.get(cid)
-        if (block)
-          yield {
-            cid,
-            bytes: (async function* () {
-              yield block.bytes
-            })(),
-          }
+        if (await source.has(cid)) yield { cid, bytes: source.get(cid) }
       }
     },
-    async *getAll() {
-      for await (const block of reader.blocks())
-        yield {
-          cid: block.cid,
-          bytes: (async function* () {
-            yield block.bytes
-          })(),
-        }
-    },
+    getAll: readOnly,
   } as unknown as Blockstore
 }
 
@@ -55,24 +36,18 @@ export interface OriginNode {
 }
 
 /**
- * The publishing node: a Helia node that serves a site's CAR over bitswap while hosts fetch it
+ * The publishing node: a Helia node that serves a site's blocks (from its files) over bitswap while hosts fetch it
  * (the `origins` of Pinning Service API pins). In-memory datastore, no DHT, nothing dialled
  * except the delegates hosts name.
  */
-export async function startOriginNode(car: string, listen: string[]): Promise<OriginNode> {
-  const reader = await CarIndexedReader.fromFile(car)
+export async function startOriginNode(blocks: SiteBlocks, listen: string[]): Promise<OriginNode> {
   const node = createHostNode({
-    blockstore: carBlockstore(reader),
+    blockstore: readOnlyBlockstore(blocks.blockstore),
     datastore: new MemoryDatastore(),
     listen,
     dht: 'off',
   })
-  try {
-    await node.start()
-  } catch (err) {
-    await reader.close()
-    throw err
-  }
+  await node.start()
   return {
     multiaddrs: node.libp2p.getMultiaddrs().map(String),
     async connect(addresses) {
@@ -84,7 +59,6 @@ export async function startOriginNode(car: string, listen: string[]): Promise<Or
     },
     async stop() {
       await node.stop()
-      await reader.close()
     },
   }
 }

@@ -6,7 +6,7 @@ import { kuboAdapter } from '../hosts/adapters/kubo.js'
 import { p2pcdnAdapter } from '../hosts/adapters/p2pcdn.js'
 import { pinningServiceAdapter } from '../hosts/adapters/pinning-service.js'
 import type { RetryPolicy } from '../hosts/http.js'
-import type { HostAdapter, HostTarget, PushJob } from '../hosts/types.js'
+import type { HostAdapter, HostTarget, PushJob, SiteBlocks } from '../hosts/types.js'
 import type { PublishProgressEvents } from '../progress.js'
 import { eachLimit } from '../utils/each-limit.js'
 import type { OriginNode } from './origin-node.js'
@@ -15,8 +15,8 @@ export interface PushSiteOptions extends ProgressOptions<PublishProgressEvents> 
   hosts: HostTarget[]
   /** The site's root CID. */
   root: string | CID
-  /** The site's CAR file. */
-  car: string
+  /** The site's blocks, read from its files (`siteBlocks()`). */
+  blocks: SiteBlocks
   /** Pin name; a host's previous pin of the same name is replaced (see `site` and `nameGiven`). */
   name: string
   /**
@@ -105,7 +105,7 @@ export async function pushSite(options: PushSiteOptions): Promise<PushSiteResult
   let origin: OriginNode | undefined
   if (needsOrigin) {
     const { startOriginNode } = await import('./origin-node.js')
-    origin = await startOriginNode(options.car, options.listen ?? ['/ip4/0.0.0.0/tcp/0'])
+    origin = await startOriginNode(options.blocks, options.listen ?? ['/ip4/0.0.0.0/tcp/0'])
   }
   const results: HostPushResult[] = []
   try {
@@ -119,7 +119,7 @@ export async function pushSite(options: PushSiteOptions): Promise<PushSiteResult
         name: options.name,
         ...(options.site ? { site: options.site } : {}),
         nameGiven: options.nameGiven ?? false,
-        car: options.car,
+        blocks: options.blocks,
         origins: origin?.multiaddrs ?? [],
         ...(origin ? { connect: (addresses: string[]) => (origin as OriginNode).connect(addresses) } : {}),
         ...(options.previousRoot && options.previousRoot !== root.toString()

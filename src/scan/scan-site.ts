@@ -19,6 +19,9 @@ export interface ScannedAsset {
   /** Modification and access times at scan time (ms since the epoch, fractional). */
   mtimeMs: number
   atimeMs: number
+  /** Change time and inode at scan time: with size and mtime, what tells a changed file (see `Fingerprint`). */
+  ctimeMs: number
+  ino: number
 }
 
 /** A file or link that is copied to the output as it is, but is not an asset. */
@@ -150,11 +153,11 @@ export async function scanSite(options: ScanOptions): Promise<ScanResult> {
     if (entry.dirent.isDirectory()) siteDirs.add(entry.path.replace(/\/$/, ''))
     else if (entry.dirent.isFile()) {
       const source = path.join(dir, entry.path)
-      assets.set(entry.path, { path: entry.path, source, size: 0, mtimeMs: 0, atimeMs: 0 })
+      assets.set(entry.path, { path: entry.path, source, size: 0, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 0 })
     } else if (entry.dirent.isSymbolicLink()) {
       const { target, isDir } = await checkSymlink(rootReal, dir, entry.path)
       if (isDir) needsFollow = true
-      else assets.set(entry.path, { path: entry.path, source: target, size: 0, mtimeMs: 0, atimeMs: 0 })
+      else assets.set(entry.path, { path: entry.path, source: target, size: 0, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 0 })
     }
   }
 
@@ -176,7 +179,7 @@ export async function scanSite(options: ScanOptions): Promise<ScanResult> {
       if (assets.has(entry.path)) continue
       const source = await fs.realpath(path.join(dir, entry.path))
       if (!isInside(rootReal, source)) throw errors.symlinkOutside(path.join(dir, entry.path), source, dir)
-      assets.set(entry.path, { path: entry.path, source, size: 0, mtimeMs: 0, atimeMs: 0 })
+      assets.set(entry.path, { path: entry.path, source, size: 0, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 0 })
     }
   }
 
@@ -189,6 +192,8 @@ export async function scanSite(options: ScanOptions): Promise<ScanResult> {
     asset.size = stat.size
     asset.mtimeMs = stat.mtimeMs
     asset.atimeMs = stat.atimeMs
+    asset.ctimeMs = stat.ctimeMs
+    asset.ino = stat.ino
     bytes += stat.size
   }
 

@@ -28,7 +28,7 @@ export async function publishSite(dir: string) {
     '<!doctype html><img src="img/iphone.jpg"><video src="video/ipad.mp4"></video>',
   )
   const out = path.join(dir, 'site-p2p')
-  const result = await publish({ dir: site, out, cacheDir: false })
+  const result = await publish({ dir: site, out, cacheDir: false, car: true })
   const manifestFile = result.manifest as string
   const manifest = JSON.parse(await fs.readFile(manifestFile, 'utf8')) as Manifest
   return { site, out, manifestFile, manifest, car: await fs.readFile(result.car as string) }

@@ -176,8 +176,10 @@ describe('p2pcdn hosts', () => {
     }
     expect(json.push.hosts.map((h) => h.status)).toEqual(['pinned', 'failed'])
     expect(short.stdout + short.stderr).not.toContain(token)
-    // The output is written all the same.
-    await fs.access(path.join(cwd, 'dist-p2p', 'p2pcdn.car'))
+    // The output is written all the same (with no CAR, none being asked for).
+    await fs.access(path.join(cwd, 'dist-p2p', 'p2pcdn-manifest.json'))
+    await expect(fs.access(path.join(cwd, 'dist-p2p', 'p2pcdn.car'))).rejects.toThrow(/ENOENT/)
+    await expect(fs.access(path.join(cwd, 'dist-p2p.car'))).rejects.toThrow(/ENOENT/)
 
     const enough = await runCli([...args, '--replication', '1'], { cwd, env })
     expect(enough.code, enough.stderr).toBe(0)

@@ -43,7 +43,7 @@ export async function readManifest(out: string): Promise<Manifest> {
 }
 
 /**
- * `cidOfPath` of a copy of the output folder without `p2pcdn.car` and `p2pcdn-manifest.json`:
+ * `cidOfPath` of a copy of the output folder without `p2pcdn-manifest.json` (and an old `p2pcdn.car`):
  * what `ipfs add -r` gives for the published site.
  */
 export async function cidOfOutputCopy(out: string, profile: ProfileName): Promise<string> {

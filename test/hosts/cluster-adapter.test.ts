@@ -19,12 +19,13 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { clusterAdapter } from '../../src/hosts/adapters/cluster.js'
 import { HostError } from '../../src/hosts/http.js'
-import type { HostTarget, PushJob } from '../../src/hosts/types.js'
-import { publish, pushSite } from '../../src/index.js'
-import { startOriginNode } from '../../src/push/origin-node.js'
+import type { HostTarget, PushJob, SiteBlocks } from '../../src/hosts/types.js'
+import { openPublishedSite, publish, pushSite } from '../../src/index.js'
+import { blockKey } from '../../src/utils/block-key.js'
 import { runCli } from '../helpers/cli.js'
 import {
   type ClusterPeer,
@@ -49,8 +50,11 @@ const dirs = tempDirs()
 afterAll(() => dirs.cleanup())
 
 interface Site {
+  /** The CAR publish wrote beside the output (`car: true`). */
   car: string
   root: string
+  /** The site's blocks, read back from the output folder, as a push takes them. */
+  blocks: SiteBlocks
 }
 
 let sites = 0
@@ -65,9 +69,9 @@ async function makeSite(label = `site ${++sites}`): Promise<Site> {
   await fs.writeFile(path.join(dir, 'style.css'), 'body { color: rebeccapurple }')
   await fs.writeFile(path.join(dir, 'data', 'notes.txt'), `${label}\n`.repeat(2000))
   const out = path.join(await dirs.make('cluster-out'), 'out')
-  const result = await publish({ dir, out, cacheDir: false })
+  const result = await publish({ dir, out, cacheDir: false, car: true })
   if (!result.car) throw new Error('publish wrote no CAR')
-  return { car: result.car, root: result.root }
+  return { car: result.car, root: result.root, blocks: (await openPublishedSite(out)).blocks }
 }
 
 const target = (url: string, token: string, extra: Partial<HostTarget> = {}): HostTarget => ({
@@ -82,7 +86,7 @@ const target = (url: string, token: string, extra: Partial<HostTarget> = {}): Ho
 const job = (site: Site, extra: Partial<PushJob> = {}): PushJob => ({
   root: CID.parse(site.root),
   name: 'example.com-3f9a1c0b',
-  car: site.car,
+  blocks: site.blocks,
   origins: [],
   wait: true,
   timeoutMs: 30_000,
@@ -216,7 +220,8 @@ describe.skipIf(missing)(titled('IPFS Cluster adapter against a real two-peer cl
         const host = target(proxy.url, cluster.credentials, { replicationMin: 2, replicationMax: 2 })
         const outcome = await clusterAdapter(host, FAST).push(job(site, { site: SITE_ID }))
         expect(outcome).toMatchObject({ status: 'pinned', requestid: site.root })
-        expect(outcome.detail).toMatch(/^uploaded the CAR \(\d+ bytes\)$/)
+        const carBytes = (await fs.stat(site.car)).size
+        expect(outcome.detail).toBe(`uploaded the CAR (${carBytes} bytes)`)
 
         const uploads = proxy.requests.filter((r) => r.path === '/add')
         expect(uploads).toHaveLength(1)
@@ -229,7 +234,7 @@ describe.skipIf(missing)(titled('IPFS Cluster adapter against a real two-peer cl
           'replication-max': '2',
           'meta-p2pcdn_site': SITE_ID,
         })
-        expect(uploads[0]?.bytes).toBeGreaterThan((await fs.stat(site.car)).size)
+        expect(uploads[0]?.bytes).toBeGreaterThan(carBytes)
         expect(outcome.bytesSent).toBe(proxy.requests.reduce((n, r) => n + r.bytes, 0))
         expect(sent(proxy)[0]).toBe(`GET /pins/${site.root}`)
 
@@ -326,41 +331,16 @@ describe.skipIf(missing)(titled('IPFS Cluster adapter against a real two-peer cl
       }
     })
 
-    it('without a CAR, pins by CID with the publishing node as origins, and each Kubo fetches it from there', async () => {
-      const site = await makeSite()
-      const origin = await startOriginNode(site.car, ['/ip4/127.0.0.1/tcp/0'])
-      const proxy = await startRecordingProxy(p0.restApi)
-      try {
-        const host = target(proxy.url, cluster.credentials, { replicationMin: 2, replicationMax: 2 })
-        const outcome = await clusterAdapter(host, FAST).push(
-          job(site, { car: '', origins: [...origin.multiaddrs, '/ip4/127.0.0.1/tcp/4002'] }),
-        )
-        expect(outcome).toMatchObject({ status: 'pinned', detail: 'pinned by CID from 1 origin(s)' })
-        expect(sent(proxy)).not.toContain('POST /add')
-        const pin = proxy.requests.find((r) => r.method === 'POST')
-        expect(pin?.path).toBe(`/pins/${site.root}`)
-        expect(queryOf(pin)).toEqual({
-          name: 'example.com-3f9a1c0b',
-          mode: 'recursive',
-          'replication-min': '2',
-          'replication-max': '2',
-          origins: origin.multiaddrs.join(','),
-        })
-        const info = await p0.api<GlobalPinInfo>(`/pins/${site.root}`)
-        expect(info.origins).toEqual(origin.multiaddrs)
-        for (const peer of [p0, p1]) expect(await kuboPins(peer)).toContain(site.root)
-      } finally {
-        await proxy.close()
-        await origin.stop()
-      }
-    })
-
     it('gives up waiting at timeoutMs, naming each peer’s state', async () => {
-      // a CID no node has: the peers' Kubos look for it until the pin times out
+      // A CAR without one of the site's leaves: the peers' Kubos look for it until the pin times out.
       const site = await makeSite()
+      const cids = await site.blocks.cids()
+      const leaf = cids.find((cid) => cid.code === raw.code) as CID
+      const only = new Set(cids.filter((cid) => !cid.equals(leaf)).map(blockKey))
+      const lacking: SiteBlocks = { ...site.blocks, car: (options) => site.blocks.car({ ...options, only }) }
       const started = Date.now()
       const err = await clusterAdapter(target(p0.restApi, cluster.credentials), FAST)
-        .push(job(site, { car: '', timeoutMs: 1_500 }))
+        .push(job(site, { blocks: lacking, timeoutMs: 1_500 }))
         .catch((e: unknown) => e)
       expect(Date.now() - started).toBeLessThan(6_000)
       expect((err as HostError).code).toBe('ERR_HOST_FAILED')
@@ -451,7 +431,7 @@ describe.skipIf(missing)(titled('IPFS Cluster adapter against a real two-peer cl
         pushSite({
           hosts: [host],
           root: site.root,
-          car: site.car,
+          blocks: site.blocks,
           name,
           site: SITE_ID,
           listen: ['/ip4/127.0.0.1/tcp/0'],
@@ -500,7 +480,7 @@ describe.skipIf(missing)(titled('IPFS Cluster adapter against a real two-peer cl
       const refused = await pushSite({
         hosts: [{ ...host, token: cluster.credentials }],
         root: siteB.root,
-        car: siteB.car,
+        blocks: siteB.blocks,
         name,
         listen: ['/ip4/127.0.0.1/tcp/0'],
         retry: FAST.retry,
@@ -526,7 +506,7 @@ describe.skipIf(missing)(titled('IPFS Cluster adapter: a peer that is down'), ()
     pushSite({
       hosts: [host],
       root: site.root,
-      car: site.car,
+      blocks: site.blocks,
       name: 'example.com-3f9a1c0b',
       timeoutMs: 30_000,
       retry: FAST.retry,

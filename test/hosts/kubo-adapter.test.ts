@@ -1,8 +1,10 @@
 /**
  * The Kubo RPC host adapter against a real Kubo daemon (test/helpers/peers.ts finds it;
  * test/helpers/kubo-daemon.ts starts it with Kubo's `test` profile: 127.0.0.1 only, no bootstrap,
- * no mDNS) with `API.Authorizations` set, as a Kubo opened to a publisher should be. The CARs come
- * from real `publish` runs on a small site.
+ * no mDNS) with `API.Authorizations` set, as a Kubo opened to a publisher should be. The sites come
+ * from real `publish` runs on a small site, their blocks read back from the output folders
+ * (`openPublishedSite`), as `p2pcdn push` does; each also has the CAR publish writes with `car: true`,
+ * to measure what was sent against.
  *
  * A recording proxy (test/helpers/recording-proxy.ts) sits between the adapter and Kubo, to count
  * the requests and bytes the adapter sends. It also injects the few failures a healthy Kubo on
@@ -17,13 +19,13 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import path from 'node:path'
-import { CarReader, CarWriter } from '@ipld/car'
+import { CarReader } from '@ipld/car'
 import { CID } from 'multiformats/cid'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { kuboAdapter, kuboAuthorization } from '../../src/hosts/adapters/kubo.js'
 import { HostError } from '../../src/hosts/http.js'
-import type { HostTarget, PushJob } from '../../src/hosts/types.js'
-import { publish } from '../../src/index.js'
+import type { HostTarget, PushJob, SiteBlocks } from '../../src/hosts/types.js'
+import { openPublishedSite, publish, SourceBlockstore, siteBlocks } from '../../src/index.js'
 import { deadUrl } from '../helpers/fault-proxy.js'
 import { tempDirs } from '../helpers/fs.js'
 import { type KuboDaemon, startKubo } from '../helpers/kubo-daemon.js'
@@ -37,6 +39,11 @@ const TOKEN = `ci-${randomBytes(16).toString('hex')}`
 
 interface Site {
   root: CID
+  /** The output folder. */
+  out: string
+  /** Its blocks, read from its files, as a push takes them. */
+  blocks: SiteBlocks
+  /** The CAR publish wrote beside the output (`car: true`), and its size. */
   car: string
   carBytes: number
   big: Buffer
@@ -55,9 +62,31 @@ async function buildSite(label: string, big: Buffer, about: string): Promise<Sit
   await fs.writeFile(path.join(dir, 'docs', 'about.html'), about)
   await fs.writeFile(path.join(dir, 'big.bin'), big)
   const out = path.join(await dirs.make(`${label}-out`), 'site')
-  const result = await publish({ dir, out, cacheDir: false })
+  const result = await publish({ dir, out, cacheDir: false, car: true })
   if (!result.car) throw new Error('publish wrote no CAR')
-  return { root: CID.parse(result.root), car: result.car, carBytes: (await fs.stat(result.car)).size, big }
+  const { blocks } = await openPublishedSite(out)
+  const carBytes = (await fs.stat(result.car)).size
+  // The CAR a push streams from the files is the one publish writes.
+  expect(await blocks.carBytes()).toBe(carBytes)
+  return { root: CID.parse(result.root), out, blocks, car: result.car, carBytes, big }
+}
+
+/**
+ * The site's blocks as `siteBlocks` gives them over a store that holds its CAR's blocks, each
+ * passed through `edit` (returning `undefined` leaves the block out).
+ */
+async function blocksFromCar(
+  site: Site,
+  edit: (block: { cid: CID; bytes: Uint8Array }, index: number) => Uint8Array | undefined,
+): Promise<SiteBlocks> {
+  const reader = await CarReader.fromBytes(await fs.readFile(site.car))
+  const store = new SourceBlockstore(site.out)
+  let index = 0
+  for await (const block of reader.blocks()) {
+    const bytes = edit(block, index++)
+    if (bytes !== undefined) await store.put(block.cid, bytes)
+  }
+  return siteBlocks(site.root, store)
 }
 
 const target = (url: string, extra: Partial<HostTarget> = {}): HostTarget => ({
@@ -70,7 +99,7 @@ const target = (url: string, extra: Partial<HostTarget> = {}): HostTarget => ({
 const job = (site: Site, extra: Partial<PushJob> = {}): PushJob => ({
   root: site.root,
   name: 'site',
-  car: site.car,
+  blocks: site.blocks,
   origins: [],
   wait: true,
   timeoutMs: 30_000,
@@ -423,63 +452,50 @@ describe.skipIf(kubo.skip)(kubo.title('the kubo adapter against a real Kubo with
       expect(await recursivelyPinned(siteA.root)).toBe(false)
     })
 
-    it('refuses an incomplete CAR before sending it: Kubo would wait for the missing block for ever', async () => {
-      // The site's CAR without one of its blocks. Kubo's dag/import pins through its online DAG
+    it('refuses an incomplete site before sending it: Kubo would wait for the missing block for ever', async () => {
+      // The site's blocks without one of them. Kubo's dag/import pins through its online DAG
       // service, so this Kubo (no peers) would wait for the block instead of answering PinErrorMsg.
-      const reader = await CarReader.fromBytes(await fs.readFile(siteA.car))
-      const { writer, out } = CarWriter.create(await reader.getRoots())
-      const chunks: Uint8Array[] = []
-      const collected = (async () => {
-        for await (const chunk of out) chunks.push(chunk)
-      })()
-      let index = 0
       let dropped: CID | undefined
-      for await (const block of reader.blocks()) {
-        if (index++ === 3) dropped = block.cid
-        else await writer.put(block)
-      }
-      await writer.close()
-      await collected
-      const broken = path.join(await dirs.make('kubo-broken'), 'broken.car')
-      await fs.writeFile(broken, Buffer.concat(chunks))
+      const incomplete = await blocksFromCar(siteA, (block, index) => {
+        if (index !== 3) return block.bytes
+        dropped = block.cid
+        return undefined
+      })
+      expect(dropped).toBeDefined()
+      expect((await incomplete.firstMissing())?.equals(dropped as CID)).toBe(true)
 
       const started = Date.now()
-      const err = await rejection(kuboAdapter(withToken(), { retry: FAST }).push(job(siteA, { car: broken })))
+      const err = await rejection(
+        kuboAdapter(withToken(), { retry: FAST }).push(job(siteA, { blocks: incomplete })),
+      )
       expect(Date.now() - started).toBeLessThan(5_000)
       expect(err.code).toBe('ERR_HOST_FAILED')
       expect(err.message).toContain('kubo-test')
       expect(err.message).toContain(`could not pin ${siteA.root}`)
       expect(err.message).toContain(`lacks block ${dropped}`)
-      expect(err.message).toContain(broken)
+      expect(err.message).toContain('nothing was sent')
       expect(calls('dag/import')).toHaveLength(0)
       expect(calls('routing/provide')).toHaveLength(0)
       expect(await recursivelyPinned(siteA.root)).toBe(false)
     })
 
     it('fails at once, without retrying, when Kubo refuses the CAR (a block that does not match its CID)', async () => {
-      const reader = await CarReader.fromBytes(await fs.readFile(siteA.car))
-      const { writer, out } = CarWriter.create(await reader.getRoots())
-      const chunks: Uint8Array[] = []
-      const collected = (async () => {
-        for await (const chunk of out) chunks.push(chunk)
-      })()
-      let index = 0
-      for await (const block of reader.blocks()) {
+      // The site's blocks with one of them changed (held in memory, so sent as they are).
+      let tampered: CID | undefined
+      const blocks = await blocksFromCar(siteA, (block, index) => {
+        if (index !== 2) return block.bytes
+        tampered = block.cid
         const bytes = new Uint8Array(block.bytes)
-        if (index++ === 2) bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0xff
-        await writer.put({ cid: block.cid, bytes })
-      }
-      await writer.close()
-      await collected
-      const tampered = path.join(await dirs.make('kubo-tampered'), 'tampered.car')
-      await fs.writeFile(tampered, Buffer.concat(chunks))
+        bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0xff
+        return bytes
+      })
+      expect(tampered).toBeDefined()
+      expect(await blocks.firstMissing()).toBeUndefined()
 
-      const err = await rejection(
-        kuboAdapter(withToken(), { retry: FAST }).push(job(siteA, { car: tampered })),
-      )
+      const err = await rejection(kuboAdapter(withToken(), { retry: FAST }).push(job(siteA, { blocks })))
       expect(err.code).toBe('ERR_HOST_FAILED')
       expect(err.message).toContain('kubo-test')
-      expect(err.message).toContain(`refused ${tampered}`)
+      expect(err.message).toContain("refused the site's CAR")
       // Kubo's own words (go-car's integrity check in dag import)
       expect(err.message).toMatch(/import failed .*mismatch in content integrity/)
       expect(calls('dag/import').map((r) => r.status)).toEqual([500])

@@ -51,9 +51,13 @@ describe.skipIf(kubo.skip)(kubo.title('publish’s CAR in Kubo'), () => {
         cacheDir: false,
         gateway: 'https://gateway.example.com',
         origin: 'https://www.example.com',
+        car: true,
       })
-      expect(result.car).toBeDefined()
+      // Asked for, the CAR is written beside the output folder (outside the web root), not in it.
+      expect(result.car).toBe(`${out}.car`)
       const car = result.car as string
+      expect((await fs.stat(car)).size).toBe(result.carBytes)
+      await expect(fs.access(path.join(out, 'p2pcdn.car'))).rejects.toThrow(/ENOENT/)
 
       const imported = JSON.parse(
         (await repo.ipfs(['dag', 'import', '--pin-roots', '--stats', '--enc=json', car]))

@@ -100,6 +100,7 @@ async function publishToKubo(profile: ProfileName, sources: string[]): Promise<P
     gateway: daemon.gateway,
     origin: origin.url,
     serviceWorker: { sources, timeout: 3000 },
+    car: true,
   })
   const car = result.car as string
   const imported = JSON.parse(

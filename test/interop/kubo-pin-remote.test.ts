@@ -216,7 +216,7 @@ describe.skipIf(kubo.skip)(kubo.title('Kubo as a client of p2pcdn host'), () => 
     const photo = randomBytes(900 * 1024)
     await fs.writeFile(path.join(dir, 'img', 'photo.bin'), photo)
     const out = path.join(await dirs.make('kubo-fetch-out'), 'site')
-    const result = await publish({ dir, out, cacheDir: false })
+    const result = await publish({ dir, out, cacheDir: false, car: true })
     const car = await fs.readFile(result.car as string)
     const upload = await fetch(`${host.url}${CAR_UPLOAD_PATH}?name=site`, {
       method: 'POST',

@@ -49,14 +49,18 @@ export async function exists(file: string): Promise<boolean> {
 
 /**
  * Asserts the folder was published: its manifest lists every file the
- * bundler emitted (everything but p2pcdn's own files: manifest, CAR, fallback
- * runtime) with the CID `cidOfPath` gives for it now. Returns the manifest.
+ * bundler emitted (everything but p2pcdn's own files: manifest, fallback
+ * runtime) with the CID `cidOfPath` gives for it now, and no CAR was written
+ * (not asked for: neither the old `p2pcdn.car` in the folder nor `<folder>.car`
+ * beside it). Returns the manifest.
  */
 export async function expectPublished(outDir: string, emitted: RegExp[] = []): Promise<Manifest> {
   const manifest = JSON.parse(await fs.readFile(path.join(outDir, MANIFEST_FILE), 'utf8')) as Manifest
   const all = await listFiles(outDir)
-  expect(all).toContain(CAR_FILE)
-  const files = all.filter((f) => f !== MANIFEST_FILE && f !== CAR_FILE && !/^p2pcdn-fallback/.test(f))
+  expect(all).toContain(MANIFEST_FILE)
+  expect(all).not.toContain(CAR_FILE)
+  expect(await exists(`${outDir}.car`)).toBe(false)
+  const files = all.filter((f) => f !== MANIFEST_FILE && !/^p2pcdn-fallback/.test(f))
   expect(manifest.assets.map((a) => a.path).sort()).toEqual(files)
   for (const pattern of emitted)
     expect(

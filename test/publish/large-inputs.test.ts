@@ -50,7 +50,7 @@ async function publishInChild(base: string, dir: string, profile: ProfileName, d
       `import { publish } from ${JSON.stringify(pathToFileURL(path.join(ROOT, 'dist/src/index.js')).href)}`,
       'const [dir, out, cacheDir, profile] = process.argv.slice(2)',
       'const started = performance.now()',
-      'const result = await publish({ dir, out, cacheDir, profile })',
+      'const result = await publish({ dir, out, cacheDir, profile, car: true })',
       'const { root, assets, carBytes } = result',
       // maxRSS is in kibibytes.
       'const maxRss = process.resourceUsage().maxRSS * 1024',
@@ -132,7 +132,7 @@ describe('publish: a 1 GiB file', () => {
       expect(outcome.maxRss, `peak RSS ${(outcome.maxRss / 1e6).toFixed(0)} MB`).toBeLessThan(MAX_RSS)
       expect(outcome.assets).toEqual([expect.objectContaining({ path: 'video.bin', size: GiB })])
       expect(outcome.carBytes).toBeGreaterThan(GiB)
-      expect((await fs.stat(path.join(out, 'p2pcdn.car'))).size).toBe(outcome.carBytes)
+      expect((await fs.stat(`${out}.car`)).size).toBe(outcome.carBytes)
       expect(outcome.assets[0]?.cid).toBe((await cidOfPath(file)).toString())
       expect(outcome.root).toBe((await cidOfPath(dir)).toString())
     },
@@ -154,7 +154,7 @@ describe('publish: 20,000 files in one folder', () => {
       )
     }
     const out = path.join(base, 'site-p2p')
-    const result = await publish({ dir, out, cacheDir: path.join(base, 'cache') })
+    const result = await publish({ dir, out, cacheDir: path.join(base, 'cache'), car: true })
 
     expect(result.files).toBe(count)
     const manifest = await readManifest(out)
@@ -163,7 +163,7 @@ describe('publish: 20,000 files in one folder', () => {
     expect(result.root).toBe(await cidOfOutputCopy(out, 'unixfs-v1-2025'))
 
     // The root block, read from the CAR: a HAMT-sharded directory.
-    const blocks = await CarBlockIterator.fromIterable(createReadStream(path.join(out, 'p2pcdn.car')))
+    const blocks = await CarBlockIterator.fromIterable(createReadStream(`${out}.car`))
     expect((await blocks.getRoots()).map(String)).toEqual([result.root])
     let rootBytes: Uint8Array | undefined
     for await (const { cid, bytes } of blocks) {

@@ -2,6 +2,9 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { Ajv2020 } from 'ajv/dist/2020.js'
+import { CID } from 'multiformats/cid'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
 import { afterEach, describe, expect, it } from 'vitest'
 import { cidOfPath, type Manifest, publish } from '../../src/index.js'
 import { catFromBlocks, readCar } from '../helpers/car.js'
@@ -18,11 +21,10 @@ async function site() {
   return { base, dir, out: path.join(base, 'site-p2p'), cacheDir: path.join(base, 'cache') }
 }
 
-/** The output as `ipfs add -r` sees the published site: without publish's own two files. */
+/** The output as `ipfs add -r` sees the published site: without publish's manifest. */
 async function cidOfOutput(out: string, profile: 'unixfs-v1-2025' | 'unixfs-v0-2015' = 'unixfs-v1-2025') {
   const copy = `${out}-as-site`
   await copyTree(out, copy)
-  await fs.rm(path.join(copy, 'p2pcdn.car'))
   await fs.rm(path.join(copy, 'p2pcdn-manifest.json'))
   const cid = await cidOfPath(copy, { profile })
   await fs.rm(copy, { recursive: true })
@@ -33,17 +35,16 @@ const readManifest = async (out: string) =>
   JSON.parse(await fs.readFile(path.join(out, 'p2pcdn-manifest.json'), 'utf8')) as Manifest
 
 describe('publish', () => {
-  it('writes a faithful copy, a manifest valid against its schema, and a CAR of the whole site', async () => {
+  it('writes a faithful copy, a manifest valid against its schema, and, asked, a CAR of the whole site beside it', async () => {
     const { dir, out, cacheDir } = await site()
     const before = await snapshot(dir)
-    const result = await publish({ dir, out, cacheDir, origin: 'https://www.example.com' })
+    const result = await publish({ dir, out, cacheDir, origin: 'https://www.example.com', car: true })
 
-    // The input is untouched; the output is the input plus the manifest and the CAR.
+    // The input is untouched; the output is the input plus the manifest (the CAR is outside the web root).
     expect(await snapshot(dir)).toEqual(before)
     const after = await snapshot(out)
-    expect(Object.keys(after).sort()).toEqual(
-      [...Object.keys(before), 'p2pcdn.car', 'p2pcdn-manifest.json'].sort(),
-    )
+    expect(Object.keys(after).sort()).toEqual([...Object.keys(before), 'p2pcdn-manifest.json'].sort())
+    expect(result.car).toBe(`${out}.car`)
     for (const [p, v] of Object.entries(before)) expect(after[p], p).toBe(v)
 
     const manifest = await readManifest(out)
@@ -78,7 +79,7 @@ describe('publish', () => {
     expect(result.root).toBe(await cidOfOutput(out))
 
     // The CAR holds every block of the site, each verified, rooted at the site root.
-    const car = await readCar(path.join(out, 'p2pcdn.car'))
+    const car = await readCar(`${out}.car`)
     expect(car.roots.map(String)).toEqual([result.root])
     expect(car.cids[0]?.toString()).toBe(result.root)
     expect(car.cids.length).toBe(result.carBlocks)
@@ -89,15 +90,37 @@ describe('publish', () => {
     expect(await leftovers(path.dirname(out))).toEqual([])
   })
 
+  it('writes no CAR unless asked, and the CAR where `car` says', async () => {
+    const { base, dir, out, cacheDir } = await site()
+    const plain = await publish({ dir, out, cacheDir })
+    expect(plain.car).toBeUndefined()
+    expect(plain.carBytes).toBe(0)
+    expect((await fs.readdir(base)).sort()).toEqual(['cache', 'site', 'site-p2p'])
+    const named = await publish({ dir, out, cacheDir, car: path.join(base, 'archive', 'site.car') })
+    expect(named.car).toBe(path.join(base, 'archive', 'site.car'))
+    expect((await fs.stat(named.car as string)).size).toBe(named.carBytes)
+    // Inside the output, it is part of the swapped-in folder.
+    const inside = await publish({ dir, out, cacheDir, car: path.join(out, 'site.car') })
+    expect((await readCar(inside.car as string)).roots.map(String)).toEqual([inside.root])
+    await expect(publish({ dir, out, cacheDir, car: path.join(dir, 'site.car') })).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      message: expect.stringContaining('inside the site folder'),
+    })
+    expect(await leftovers(base)).toEqual([])
+  })
+
   it('gives the same manifest and CAR bytes for the same input, whatever the cache', async () => {
     const { base, dir, cacheDir } = await site()
-    const a = await publish({ dir, out: path.join(base, 'a'), cacheDir })
-    const b = await publish({ dir, out: path.join(base, 'b'), cacheDir: path.join(base, 'other-cache') })
-    const c = await publish({ dir, out: path.join(base, 'c'), cacheDir: false })
-    for (const name of ['p2pcdn-manifest.json', 'p2pcdn.car']) {
-      const bytes = await fs.readFile(path.join(base, 'a', name))
-      expect((await fs.readFile(path.join(base, 'b', name))).equals(bytes), name).toBe(true)
-      expect((await fs.readFile(path.join(base, 'c', name))).equals(bytes), name).toBe(true)
+    const at = (name: string) => ({ out: path.join(base, name), car: path.join(base, `${name}.car`) })
+    const a = await publish({ dir, ...at('a'), cacheDir })
+    const b = await publish({ dir, ...at('b'), cacheDir: path.join(base, 'other-cache') })
+    const c = await publish({ dir, ...at('c'), cacheDir: false })
+    // And again from the cache's index, the leaves read back from the output's files.
+    await publish({ dir, ...at('d'), cacheDir })
+    for (const name of ['p2pcdn-manifest.json', '.car']) {
+      const file = (run: string) => (name === '.car' ? path.join(base, `${run}.car`) : path.join(base, run, name))
+      const bytes = await fs.readFile(file('a'))
+      for (const run of ['b', 'c', 'd']) expect((await fs.readFile(file(run))).equals(bytes), `${run} ${name}`).toBe(true)
     }
     expect(b.root).toBe(a.root)
     expect(c.root).toBe(a.root)
@@ -105,12 +128,12 @@ describe('publish', () => {
 
   it('under unixfs-v0-2015 gives what plain `ipfs add -r` gives', async () => {
     const { dir, out, cacheDir } = await site()
-    const result = await publish({ dir, out, cacheDir, profile: 'unixfs-v0-2015' })
+    const result = await publish({ dir, out, cacheDir, profile: 'unixfs-v0-2015', car: true })
     expect(result.root).toMatch(/^Qm/)
     expect(result.root).toBe(await cidOfOutput(out, 'unixfs-v0-2015'))
     const manifest = await readManifest(out)
     expect(manifest.profile).toBe('unixfs-v0-2015')
-    const car = await readCar(path.join(out, 'p2pcdn.car'))
+    const car = await readCar(`${out}.car`)
     expect(car.roots.map(String)).toEqual([result.root])
   })
 
@@ -130,36 +153,53 @@ describe('publish', () => {
     expect(third.root).toBe(await cidOfOutput(out))
   })
 
-  it('never trusts the cache blindly: a damaged or missing cached block is re-imported', async () => {
+  it('never trusts the cache blindly: a changed file, a damaged or wrong index is caught', async () => {
     const { dir, out, cacheDir } = await site()
-    const first = await publish({ dir, out, cacheDir })
-    const reference = await fs.readFile(path.join(out, 'p2pcdn.car'))
+    const car = `${out}.car`
+    const first = await publish({ dir, out, cacheDir, car: true })
+    const reference = await fs.readFile(car)
+    const robots = path.join(dir, 'robots.txt')
 
-    // Damage every cached block file in place (same length, different bytes).
-    const blocksDir = path.join(cacheDir, 'blocks')
-    const files = (await fs.readdir(blocksDir, { recursive: true })).map((f) =>
-      path.join(blocksDir, String(f)),
-    )
-    let damaged = 0
-    for (const f of files) {
-      if (!(await fs.stat(f)).isFile()) continue
-      const bytes = await fs.readFile(f)
-      if (bytes.length === 0) continue
-      bytes[0] = (bytes[0] as number) ^ 0xff
-      await fs.writeFile(f, bytes)
-      damaged++
-    }
-    expect(damaged).toBeGreaterThan(0)
+    // Same size, mtime put back: the ctime still tells.
+    const { mtime } = await fs.stat(robots)
+    const original = await fs.readFile(robots)
+    const changed = Buffer.from(original)
+    changed[0] = (changed[0] as number) ^ 0x01
+    await fs.writeFile(robots, changed)
+    await fs.utimes(robots, mtime, mtime)
     const second = await publish({ dir, out, cacheDir })
-    expect(second.root).toBe(first.root)
-    expect((await fs.readFile(path.join(out, 'p2pcdn.car'))).equals(reference)).toBe(true)
-    await readCar(path.join(out, 'p2pcdn.car'))
+    expect(second.imported).toBe(1)
+    expect(second.root).toBe(await cidOfOutput(out))
+    expect(second.root).not.toBe(first.root)
 
-    // And with the block files gone altogether.
-    await fs.rm(blocksDir, { recursive: true })
-    const third = await publish({ dir, out, cacheDir })
+    // A file replaced by another one (new inode) of the same size and mtime.
+    await fs.writeFile(`${robots}.new`, original)
+    await fs.utimes(`${robots}.new`, mtime, mtime)
+    await fs.rename(`${robots}.new`, robots)
+    const third = await publish({ dir, out, cacheDir, car: true })
+    expect(third.imported).toBe(1)
     expect(third.root).toBe(first.root)
-    expect((await fs.readFile(path.join(out, 'p2pcdn.car'))).equals(reference)).toBe(true)
+    expect((await fs.readFile(car)).equals(reference)).toBe(true)
+
+    // An index damaged on disk is dropped whole.
+    const [index] = await fs.readdir(path.join(cacheDir, 'index'))
+    const indexFile = path.join(cacheDir, 'index', index as string)
+    const text = await fs.readFile(indexFile, 'utf8')
+    await fs.writeFile(indexFile, text.replace(/"size":(\d)/, (_, d) => `"size":${(Number(d) + 1) % 10}`))
+    const fourth = await publish({ dir, out, cacheDir })
+    expect(fourth.imported).toBe(fourth.files)
+    expect(fourth.root).toBe(first.root)
+
+    // An index that is whole but wrong (a CID that is not the file's, its checksum made again): the
+    // CAR's leaves, read from the files and hashed, catch it, and publish runs again reading every file.
+    const body = JSON.parse(await fs.readFile(indexFile, 'utf8'))
+    body.entries['robots.txt'].cid = CID.createV1(raw.code, await sha256.digest(Buffer.from('other bytes'))).toString()
+    body.sha256 = createHash('sha256').update(JSON.stringify(body.entries)).digest('hex')
+    await fs.writeFile(indexFile, JSON.stringify(body))
+    const fifth = await publish({ dir, out, cacheDir, car: true })
+    expect(fifth.root).toBe(first.root)
+    expect(fifth.imported).toBe(fifth.files)
+    expect((await fs.readFile(car)).equals(reference)).toBe(true)
   })
 
   it('--in-place replaces the input with the P2P variant and is idempotent', async () => {
@@ -169,7 +209,7 @@ describe('publish', () => {
     expect(first.out).toBe(dir)
     const after = await snapshot(dir)
     for (const [p, v] of Object.entries(before)) expect(after[p], p).toBe(v)
-    expect(after['p2pcdn.car']).toBeDefined()
+    expect(after['p2pcdn-manifest.json']).toBeDefined()
     const manifest = await fs.readFile(path.join(dir, 'p2pcdn-manifest.json'))
 
     // Publishing the output again changes nothing, and reuses the cache.

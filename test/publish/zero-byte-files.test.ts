@@ -50,7 +50,7 @@ describe.each(Object.entries(EMPTY_CID) as [ProfileName, string][])(
         'index.html': '<h1>home</h1>',
         ...Object.fromEntries(EMPTIES.map((p) => [p, ''])),
       })
-      const result = await publish({ dir, out, cacheDir, profile })
+      const result = await publish({ dir, out, cacheDir, profile, car: true })
       const manifest = await readManifest(out)
 
       for (const p of EMPTIES) {
@@ -64,18 +64,18 @@ describe.each(Object.entries(EMPTY_CID) as [ProfileName, string][])(
       }
       expect(result.root).toBe(await cidOfOutputCopy(out, profile))
 
-      const car = await readCar(path.join(out, 'p2pcdn.car'))
+      const car = await readCar(`${out}.car`)
       expect(car.roots.map(String)).toEqual([result.root])
       expect(car.cids.map(String)).toContain(emptyCid)
       expect((await catFromBlocks(car.store, `/ipfs/${result.root}/css/empty.css`)).length).toBe(0)
 
-      // A second run takes them from the block cache and gives the same bytes.
+      // A second run takes them from the cache's index and gives the same bytes.
       const manifestBytes = await fs.readFile(path.join(out, 'p2pcdn-manifest.json'))
-      const carBytes = await fs.readFile(path.join(out, 'p2pcdn.car'))
-      const again = await publish({ dir, out, cacheDir, profile })
+      const carBytes = await fs.readFile(`${out}.car`)
+      const again = await publish({ dir, out, cacheDir, profile, car: true })
       expect(again.cached).toBe(EMPTIES.length + 1)
       expect(await fs.readFile(path.join(out, 'p2pcdn-manifest.json'))).toEqual(manifestBytes)
-      expect(await fs.readFile(path.join(out, 'p2pcdn.car'))).toEqual(carBytes)
+      expect(await fs.readFile(`${out}.car`)).toEqual(carBytes)
     })
 
     it('publishes a site whose only file is empty (it is not an empty site)', async () => {

@@ -11,7 +11,7 @@ import path from 'node:path'
 import { CID } from 'multiformats/cid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningHost } from '../../src/host/index.js'
-import { type HostTarget, publish, pushSite } from '../../src/index.js'
+import { type HostTarget, openPublishedSite, publish, pushSite } from '../../src/index.js'
 import { deadUrl, startFaultProxy } from '../helpers/fault-proxy.js'
 import { tempDirs } from '../helpers/fs.js'
 import { startTestHost } from '../helpers/host.js'
@@ -45,6 +45,9 @@ afterAll(async () => {
   await dirs.cleanup()
 })
 
+/** The published output's blocks, read back from its files, as a push takes them. */
+const blocksOf = async (out: string) => (await openPublishedSite(out)).blocks
+
 const target = (i: number, url?: string, type: HostTarget['type'] = 'p2pcdn'): HostTarget => ({
   name: `host-${i}`,
   url: url ?? (hosts[i] as { host: RunningHost }).host.url,
@@ -56,7 +59,9 @@ const target = (i: number, url?: string, type: HostTarget['type'] = 'p2pcdn'): H
 describe('pushSite', () => {
   it('meets replication 2 with one host down, one slow, one answering 500 then recovering', async () => {
     const out = path.join(await dirs.make('out'), 'site')
-    const published = await publish({ dir: site, out, cacheDir: false })
+    const published = await publish({ dir: site, out, cacheDir: false, car: true })
+    expect(published.car).toBe(`${out}.car`)
+    const blocks = await blocksOf(out)
     const flaky = await startFaultProxy(hosts[0]?.host.url as string, { fail500: 2 })
     const slow = await startFaultProxy(hosts[1]?.host.url as string, { delayMs: 150 })
     closers.push(flaky.close, slow.close)
@@ -64,7 +69,7 @@ describe('pushSite', () => {
     const result = await pushSite({
       hosts: [target(0, flaky.url), target(1, slow.url), { ...target(2, down), name: 'host-down' }],
       root: published.root,
-      car: published.car as string,
+      blocks,
       name: 'push-test',
       replication: 2,
       listen: LISTEN,
@@ -83,8 +88,10 @@ describe('pushSite', () => {
     for (const i of [0, 1]) {
       expect(await hosts[i]?.host.helia.pins.isPinned(CID.parse(published.root))).toBe(true)
     }
-    // The CAR went up whole, once per host: bytes sent are about the CAR's size each.
+    // The CAR went up whole, once per host: bytes sent are about the CAR's size each (the CAR
+    // publish wrote when asked, and the one streamed from the files, are the same size).
     const carBytes = (await fs.stat(published.car as string)).size
+    expect(await blocks.carBytes()).toBe(carBytes)
     expect(result.hosts[0]?.bytesSent).toBeGreaterThan(carBytes)
     expect(result.hosts[0]?.bytesSent).toBeLessThan(carBytes * 1.5)
 
@@ -92,7 +99,7 @@ describe('pushSite', () => {
     const strict = await pushSite({
       hosts: [target(0), { ...target(2, down), name: 'host-down' }],
       root: published.root,
-      car: published.car as string,
+      blocks,
       name: 'push-test',
       listen: LISTEN,
       retry: { retries: 0 },
@@ -105,20 +112,27 @@ describe('pushSite', () => {
     const dir = await makeSite()
     const out = path.join(await dirs.make('out'), 'site')
     const first = await publish({ dir, out, cacheDir: false })
-    const push = (root: string, car: string) =>
-      pushSite({ hosts: [target(2)], root, car, name: 'republish', listen: LISTEN, retry: FAST_RETRY })
-    const initial = await push(first.root, first.car as string)
+    const push = async (root: string) =>
+      pushSite({
+        hosts: [target(2)],
+        root,
+        blocks: await blocksOf(out),
+        name: 'republish',
+        listen: LISTEN,
+        retry: FAST_RETRY,
+      })
+    const initial = await push(first.root)
     expect(initial.hosts[0]?.status).toBe('pinned')
 
     const again = await publish({ dir, out, cacheDir: false })
     expect(again.root).toBe(first.root)
-    const unchanged = await push(again.root, again.car as string)
+    const unchanged = await push(again.root)
     expect(unchanged.hosts[0]?.status).toBe('already-pinned')
     expect(unchanged.hosts[0]?.bytesSent).toBeLessThan(2_000) // one small API request, no CAR
 
     await fs.writeFile(path.join(dir, 'style.css'), 'body { color: blue }')
     const changed = await publish({ dir, out, cacheDir: false })
-    const delta = await push(changed.root, changed.car as string)
+    const delta = await push(changed.root)
     expect(delta.hosts[0]?.status).toBe('pinned')
     // style.css's block and the root directory: 2 of the site's blocks.
     expect(delta.hosts[0]?.detail).toMatch(/^sent 2 of \d+ blocks$/)
@@ -136,7 +150,7 @@ describe('pushSite', () => {
     const result = await pushSite({
       hosts: [target(1, undefined, 'pinning-service')],
       root: published.root,
-      car: published.car as string,
+      blocks: await blocksOf(out),
       name: 'psa-test',
       listen: LISTEN,
       retry: FAST_RETRY,
@@ -162,7 +176,7 @@ describe('pushSite', () => {
     const result = await pushSite({
       hosts: [target(2, limited.url, 'pinning-service')],
       root: published.root,
-      car: published.car as string,
+      blocks: await blocksOf(out),
       name: 'no-wait-test',
       wait: false,
       listen: LISTEN,
@@ -184,7 +198,7 @@ describe('pushSite', () => {
     const result = await pushSite({
       hosts: [{ ...target(0, counting.url), token: secret }],
       root: published.root,
-      car: published.car as string,
+      blocks: await blocksOf(out),
       name: 'auth-test',
       listen: LISTEN,
       retry: FAST_RETRY,

@@ -15,6 +15,7 @@ import { pushTable } from '../../cli/commands/publish.js'
 import type { RunningHost } from '../../src/host/index.js'
 import {
   type HostEntry,
+  openPublishedSite,
   type P2pcdnOptions,
   type PushSiteResult,
   publish,
@@ -195,11 +196,11 @@ describe('site names', () => {
   it('through the Pinning Service API: the site is in the pin’s meta, and decides whether a pin is replaced', async () => {
     const one = await publish({ dir: await makeSite('psa-1'), out: await outFor('psa-1'), cacheDir: false })
     const two = await publish({ dir: await makeSite('psa-2'), out: await outFor('psa-2'), cacheDir: false })
-    const push = (site: typeof one, id: string, nameGiven?: boolean) =>
+    const push = async (site: typeof one, id: string, nameGiven?: boolean) =>
       pushSite({
         hosts: [{ name: 'edge-psa', url: host.url, type: 'pinning-service', token }],
         root: site.root,
-        car: site.car as string,
+        blocks: (await openPublishedSite(site.out as string)).blocks,
         name: 'shared-name',
         site: id,
         ...(nameGiven ? { nameGiven } : {}),

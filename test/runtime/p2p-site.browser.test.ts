@@ -52,6 +52,7 @@ async function publishAndUpload(): Promise<Manifest> {
     gateway: sources[0],
     origin: origin.url,
     serviceWorker: { sources, timeout: 3000 },
+    car: true,
   })
   const car = new Uint8Array(await fs.readFile(result.car as string))
   for (const { host, token } of hosts) {

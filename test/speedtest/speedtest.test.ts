@@ -109,7 +109,14 @@ beforeAll(async () => {
   const started = await startTestHost(await temp.make('speedtest-repo'))
   host = started.host
   hostUrl = host.url
-  const result = await publish({ dir: site, out: p2p, gateway: hostUrl, cacheDir: false, push: false })
+  const result = await publish({
+    dir: site,
+    out: p2p,
+    gateway: hostUrl,
+    cacheDir: false,
+    push: false,
+    car: true,
+  })
   assets = new Map(result.assets.map((a) => [a.path, a]))
   const res = await fetch(`${hostUrl}${CAR_UPLOAD_PATH}`, {
     method: 'POST',

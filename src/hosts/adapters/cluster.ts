@@ -8,9 +8,6 @@
  * against a real IPFS Cluster v1.1.6 of two CRDT peers (test/hosts/cluster-adapter.test.ts).
  */
 import { randomBytes } from 'node:crypto'
-import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
-import { basename } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { P2pcdnError } from '../../errors.js'
 import { SITE_META_KEY } from '../../push/site-identity.js'
@@ -54,8 +51,8 @@ const describe = (host: HostTarget) => `Host "${host.name}" (${host.url})`
 const authOf = (host: HostTarget): HostRequest['auth'] => (host.token?.includes(':') ? 'basic' : 'bearer')
 
 /**
- * An IPFS Cluster host. `push` uploads the site's CAR (`/add?format=car`), or pins the root by CID
- * with the publishing node as `origins` when there is no CAR; with `wait` it polls the pin's
+ * An IPFS Cluster host. `push` uploads the site's CAR (`/add?format=car`, streamed from its
+ * files); with `wait` it polls the pin's
  * status until `replicationMin` peers (every allocated peer that is not down when unset) report
  * `pinned`. A peer that is down is named: in the error when too few peers are left to reach
  * `replicationMin` (or the cluster cannot allocate the pin), else in the outcome's `detail`.
@@ -143,13 +140,9 @@ async function pushCluster(
   if (job.site) pinOptions.set(`meta-${SITE_META_KEY}`, job.site)
   let detail: string
   try {
-    if (job.car) {
-      const size = await carSize(job.car)
-      await uploadCar(host, job, root, pinOptions, request)
-      detail = `uploaded the CAR (${size} bytes)`
-    } else {
-      detail = await pinByCid(job, root, pinOptions, request)
-    }
+    const size = await job.blocks.carBytes()
+    await uploadCar(host, job, root, pinOptions, request)
+    detail = `uploaded the CAR (${size} bytes)`
   } catch (err) {
     throw await withDownPeers(err, request)
   }
@@ -184,7 +177,7 @@ async function pushCluster(
 
 type Request = (req: HostRequest) => Promise<{ text: string }>
 
-/** `POST /add?format=car`: the CAR streamed from disk as multipart/form-data, its root pinned. */
+/** `POST /add?format=car`: the CAR streamed from the site's files as multipart/form-data, its root pinned. */
 async function uploadCar(
   host: HostTarget,
   job: PushJob,
@@ -198,9 +191,8 @@ async function uploadCar(
   // of an `X-Stream-Error` trailer after a 200, which fetch cannot read.
   query.set('stream-channels', 'false')
   const boundary = `p2pcdn-${randomBytes(12).toString('hex')}`
-  const filename = basename(job.car).replace(/["\r\n\\]/g, '_')
-  const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/vnd.ipld.car\r\n\r\n`,
+    const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="site.car"\r\nContent-Type: application/vnd.ipld.car\r\n\r\n`,
   )
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
   const res = await request({
@@ -209,7 +201,7 @@ async function uploadCar(
     headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
     body: async function* () {
       yield head
-      yield* createReadStream(job.car)
+      yield* job.blocks.car(job.signal ? { signal: job.signal } : {})
       yield tail
     },
     // an import of a large site takes longer than an API call
@@ -223,16 +215,6 @@ async function uploadCar(
       `${describe(host)} answered POST /add with ${got} instead of the site's root ${root}. Check the cluster peer's log for the import error.`,
     )
   }
-}
-
-/** `POST /pins/{cid}` with the publishing node as `origins`, for when there is no CAR to upload. */
-async function pinByCid(job: PushJob, root: string, pinOptions: URLSearchParams, request: Request) {
-  const query = new URLSearchParams(pinOptions)
-  // Cluster rejects the whole request when one origin lacks its /p2p/ peer ID.
-  const origins = job.origins.filter((o) => o.includes('/p2p/'))
-  if (origins.length > 0) query.set('origins', origins.join(','))
-  await request({ method: 'POST', path: `/pins/${root}?${query}` })
-  return origins.length > 0 ? `pinned by CID from ${origins.length} origin(s)` : 'pinned by CID'
 }
 
 /**
@@ -335,17 +317,6 @@ function parse<T>(host: HostTarget, text: string, what: string): T {
       `${describe(host)} answered ${what} with something that is not IPFS Cluster JSON: ${text.slice(0, 120)}. Check that the URL is the cluster's REST API (port 9094 by default).`,
       undefined,
       { cause },
-    )
-  }
-}
-
-async function carSize(car: string): Promise<number> {
-  try {
-    return (await stat(car)).size
-  } catch {
-    throw new P2pcdnError(
-      'ERR_INPUT_MISSING',
-      `The site's CAR ${car} does not exist. Run \`p2pcdn publish\` first, or push by CID alone.`,
     )
   }
 }

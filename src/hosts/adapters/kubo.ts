@@ -6,10 +6,7 @@
  * for a malformed call).
  */
 import { randomBytes } from 'node:crypto'
-import { createReadStream } from 'node:fs'
-import { basename } from 'node:path'
 import { CID } from 'multiformats/cid'
-import { firstMissingBlock } from '../../car/first-missing-block.js'
 import { withoutSecret } from '../../utils/without-secret.js'
 import { HostError, type HostRequest, type HostResponse, hostRequest, type RetryPolicy } from '../http.js'
 import type { HostAdapter, HostCheck, HostTarget, PushJob, PushOutcome } from '../types.js'
@@ -194,37 +191,27 @@ export function kuboAdapter(host: HostTarget, options: KuboAdapterOptions = {}):
         return Object.entries(keys).some(([key, value]) => sameCid(key, cid) && value?.Type === 'recursive')
       }
 
-      /** Fails, sending nothing, when the CAR is unreadable or lacks a block of the DAG. */
+      /** Fails, sending nothing, when the site lacks a block of its DAG. */
       const checkCarWhole = async (): Promise<void> => {
-        let missing: CID | undefined
-        try {
-          missing = await firstMissingBlock(job.car, job.root)
-        } catch (err) {
-          throw new HostError(
-            'ERR_HOST_FAILED',
-            `${describe(host)} was sent nothing: ${job.car} is not a readable CAR (${(err as Error).message}). Run publish again to write it anew.`,
-            undefined,
-            { cause: err },
-          )
-        }
+        const missing = await job.blocks.firstMissing()
         if (missing) {
           throw new HostError(
             'ERR_HOST_FAILED',
-            `${describe(host)} could not pin ${root}: ${job.car} lacks block ${missing} of its DAG, and Kubo would wait for that block from the network rather than fail, so the CAR was not sent. Run publish again to write it anew.`,
+            `${describe(host)} could not pin ${root}: the site lacks block ${missing} of its DAG, and Kubo would wait for that block from the network rather than fail, so nothing was sent. Run publish again.`,
           )
         }
       }
 
       /**
        * `dag/import` with `pin-roots`: the CAR as the one file part of a multipart/form-data body,
-       * streamed from disk. Kubo answers 500 "import failed …" for a CAR it refuses (a block that
+       * streamed from the site's files. Kubo answers 500 "import failed …" for a CAR it refuses (a block that
        * does not match its CID, one over its block size limit, a store that cannot take it): that
        * would fail again, so it is not retried. Resolves to a note on what was imported.
        */
       const importCar = async (): Promise<string> => {
         const boundary = `p2pcdn-${randomBytes(16).toString('hex')}`
         const head = Buffer.from(
-          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${encodeURIComponent(basename(job.car))}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="site.car"\r\nContent-Type: application/octet-stream\r\n\r\n`,
         )
         const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
         const params: Array<[string, string]> = [
@@ -235,7 +222,7 @@ export function kuboAdapter(host: HostTarget, options: KuboAdapterOptions = {}):
           headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
           body: async function* () {
             yield head
-            yield* createReadStream(job.car) as AsyncIterable<Buffer>
+            yield* job.blocks.car(job.signal ? { signal: job.signal } : {})
             yield tail
           },
           timeoutMs: job.timeoutMs,
@@ -246,7 +233,7 @@ export function kuboAdapter(host: HostTarget, options: KuboAdapterOptions = {}):
           if (/^import failed/.test(message)) {
             throw new HostError(
               'ERR_HOST_FAILED',
-              `${describe(host)} refused ${job.car}: ${message}. Run publish again to write the CAR anew.`,
+              `${describe(host)} refused the site's CAR: ${message}. Run publish again.`,
               500,
             )
           }
@@ -269,7 +256,7 @@ export function kuboAdapter(host: HostTarget, options: KuboAdapterOptions = {}):
         if (pinned.Root.PinErrorMsg) {
           throw new HostError(
             'ERR_HOST_FAILED',
-            `${describe(host)} imported ${job.car} but could not pin ${root}: ${scrub(pinned.Root.PinErrorMsg)}.`,
+            `${describe(host)} imported the site's CAR but could not pin ${root}: ${scrub(pinned.Root.PinErrorMsg)}.`,
           )
         }
         const stats = lines.find((line) => line?.Stats)?.Stats

@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs'
-import { CarBlockIterator, CarCIDIterator } from '@ipld/car/iterator'
-import { CarWriter } from '@ipld/car/writer'
+import { CID } from 'multiformats/cid'
 import { CAR_UPLOAD_PATH, MISSING_BLOCKS_PATH, STATUS_PATH } from '../../constants.js'
+import { blockKey } from '../../utils/block-key.js'
 import { HostError, hostRequest, type RetryPolicy } from '../http.js'
 import type { HostAdapter, HostCheck, HostTarget, PushJob, PushOutcome } from '../types.js'
 import { checkPinningService, type PinStatus, pinMeta, pinToReplace, pushPin } from './pinning-service.js'
@@ -9,22 +8,6 @@ import { checkPinningService, type PinStatus, pinMeta, pinToReplace, pushPin } f
 export interface P2pcdnAdapterOptions {
   retry?: Partial<RetryPolicy>
   pollMs?: number
-}
-
-/** The CAR's blocks whose CIDs are in `wanted`, as a CARv1 stream rooted at `root`. */
-async function* partialCar(file: string, wanted: Set<string>): AsyncGenerator<Uint8Array> {
-  const blocks = await CarBlockIterator.fromIterable(createReadStream(file))
-  const { writer, out } = CarWriter.create(await blocks.getRoots())
-  const feeding = (async () => {
-    try {
-      for await (const block of blocks) if (wanted.has(block.cid.toString())) await writer.put(block)
-    } finally {
-      await writer.close()
-    }
-  })()
-  feeding.catch(() => {})
-  yield* out
-  await feeding
 }
 
 /**
@@ -80,9 +63,7 @@ async function pushCar(host: HostTarget, job: PushJob, options: P2pcdnAdapterOpt
   if (pinned) return { status: 'already-pinned', bytesSent, requestid: pinned.requestid }
   const previous = pinToReplace(host, job, pins)
 
-  const cids: string[] = []
-  for await (const cid of await CarCIDIterator.fromIterable(createReadStream(job.car)))
-    cids.push(cid.toString())
+  const cids = (await job.blocks.cids()).map((cid) => cid.toString())
   const missing = await hostRequest(host, {
     method: 'POST',
     path: MISSING_BLOCKS_PATH,
@@ -95,7 +76,7 @@ async function pushCar(host: HostTarget, job: PushJob, options: P2pcdnAdapterOpt
     // An older or other host without the fast path: pin by CID, fetched from our node over bitswap.
     return pushPin(host, job, options, bytesSent)
   }
-  const wanted = new Set(missing.json<{ missing: string[] }>().missing)
+  const wanted = new Set(missing.json<{ missing: string[] }>().missing.map((cid) => blockKey(CID.parse(cid))))
 
   const query = new URLSearchParams({ name: job.name, meta: JSON.stringify(pinMeta(job)) })
   if (previous) query.set('replace', previous.requestid)
@@ -103,7 +84,7 @@ async function pushCar(host: HostTarget, job: PushJob, options: P2pcdnAdapterOpt
     method: 'POST',
     path: `${CAR_UPLOAD_PATH}?${query}`,
     headers: { 'Content-Type': 'application/vnd.ipld.car' },
-    body: () => partialCar(job.car, wanted),
+    body: () => job.blocks.car({ only: wanted, ...(job.signal ? { signal: job.signal } : {}) }),
     timeoutMs: Math.max(job.timeoutMs, 30_000),
     ...common,
   })

@@ -1,0 +1,66 @@
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { CID } from 'multiformats/cid'
+import { MANIFEST_FILE, PROFILES, type ProfileName } from '../constants.js'
+import { P2pcdnError } from '../errors.js'
+import type { SiteBlocks } from '../hosts/types.js'
+import { openFileIndex } from '../import/file-index.js'
+import { importAssets } from '../import/import-assets.js'
+import { buildSiteRoot } from '../import/site-root.js'
+import { SourceBlockstore } from '../import/source-blocks.js'
+import type { Manifest } from '../manifest/write-manifest.js'
+import { siteBlocks } from './site-blocks.js'
+
+/** A published output folder, ready to push: its manifest and its blocks, read from its files. */
+export interface PublishedSite {
+  folder: string
+  manifest: Manifest
+  blocks: SiteBlocks
+}
+
+async function readManifest(folder: string): Promise<Manifest> {
+  const file = path.join(folder, MANIFEST_FILE)
+  let manifest: Manifest
+  try {
+    manifest = JSON.parse(await fs.readFile(file, 'utf8')) as Manifest
+  } catch (err) {
+    throw new P2pcdnError(
+      'ERR_INPUT_MISSING',
+      `${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Pass the folder \`p2pcdn publish\` wrote, e.g. \`p2pcdn push dist-p2p\`.`,
+    )
+  }
+  const valid =
+    typeof manifest?.root === 'string' &&
+    Array.isArray(manifest.assets) &&
+    (PROFILES as readonly string[]).includes(manifest.profile as string)
+  if (!valid) {
+    throw new P2pcdnError(
+      'ERR_INPUT_MISSING',
+      `${file} is not a p2pcdn manifest (no root, profile or assets). Pass the folder \`p2pcdn publish\` wrote.`,
+    )
+  }
+  return manifest
+}
+
+/**
+ * Opens an output folder `publish` wrote: every asset its manifest lists is read and hashed
+ * (nothing is copied), and the root they make must be the manifest's, or the folder changed
+ * since it was published and pushing it would send a site nobody published.
+ */
+export async function openPublishedSite(folder: string, signal?: AbortSignal): Promise<PublishedSite> {
+  const manifest = await readManifest(folder)
+  const profile = manifest.profile as ProfileName
+  const store = new SourceBlockstore(folder)
+  const index = await openFileIndex({ cacheDir: false, dir: folder, profile })
+  const sources = manifest.assets.map((a) => ({ path: a.path, source: path.join(folder, a.path) }))
+  const { assets } = await importAssets(sources, { profile, index, store, ...(signal ? { signal } : {}) })
+  const root = await buildSiteRoot(assets, store, profile, manifest.directories ?? [])
+  if (!root.equals(CID.parse(manifest.root))) {
+    const changed = assets.find((a, i) => a.cid.toString() !== manifest.assets[i]?.cid)
+    throw new P2pcdnError(
+      'ERR_OUTPUT_CHANGED',
+      `The files in ${folder} no longer make the root its manifest names (${manifest.root}; they make ${root})${changed ? `: ${changed.path} changed` : ''}. Run \`p2pcdn publish\` again, then push.`,
+    )
+  }
+  return { folder, manifest, blocks: siteBlocks(root, store) }
+}
