@@ -158,7 +158,7 @@ async function main() {
         .digest('hex')
     }
     log('publishing the two files')
-    const published = await publish({ dir: site, out: path.join(work, 'out'), cacheDir: false })
+    const published = await publish({ dir: site, out: path.join(work, 'out'), cacheDir: false, car: true })
     const manifest = JSON.parse(await fs.readFile(published.manifest, 'utf8'))
     for (const f of FILES) {
       f.cid = manifest.assets.find((a) => a.path === f.name)?.cid

@@ -40,7 +40,13 @@ export {
   type HostType,
   type SiteBlocks,
 } from './hosts/types.js'
-export { type CachedSite, type CacheUsage, cacheUsage, type PruneResult, pruneCache } from './import/cache-folder.js'
+export {
+  type CachedSite,
+  type CacheUsage,
+  cacheUsage,
+  type PruneResult,
+  pruneCache,
+} from './import/cache-folder.js'
 export { type CidOfPathOptions, cidOfPath } from './import/cid-of-path.js'
 export { type ImportAssetsResult, type ImportedAsset, importAssets } from './import/import-assets.js'
 export { buildSiteRoot, type SiteEntry } from './import/site-root.js'
@@ -60,6 +66,7 @@ export {
 } from './options.js'
 export type { PublishProgressDetails, PublishProgressEvents } from './progress.js'
 export { type PublishResult, publish } from './publish.js'
+export { openPublishedSite, type PublishedSite } from './push/published-site.js'
 export {
   adapterFor,
   type HostPushResult,
@@ -67,7 +74,6 @@ export {
   type PushSiteResult,
   pushSite,
 } from './push/push-site.js'
-export { openPublishedSite, type PublishedSite } from './push/published-site.js'
 export { siteBlocks } from './push/site-blocks.js'
 export { normaliseRemote, SITE_META_KEY, type SiteIdentity, siteIdentity } from './push/site-identity.js'
 export {

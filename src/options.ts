@@ -2,8 +2,8 @@ import { homedir } from 'node:os'
 import path from 'node:path'
 import type { ProgressOptions } from 'progress-events'
 import {
-  DEFAULT_FALLBACK_TIMEOUT,
   DEFAULT_CACHE_MAX_SIZE,
+  DEFAULT_FALLBACK_TIMEOUT,
   DEFAULT_OUT_SUFFIX,
   DEFAULT_PROFILE,
   PROFILES,
@@ -317,12 +317,20 @@ function checkSize(name: string, value: unknown, fallback: number): number {
 function resolveCar(value: unknown, where: { cwd: string; dir: string; out: string }): string | undefined {
   if (value === undefined || value === false) return undefined
   if (value !== true && (typeof value !== 'string' || value.trim() === '')) {
-    throw errors.optionInvalid('car', value, 'must be true (`<out>.car`), false, or a file path such as "site.car"')
+    throw errors.optionInvalid(
+      'car',
+      value,
+      'must be true (`<out>.car`), false, or a file path such as "site.car"',
+    )
   }
   const file = value === true ? `${where.out}.car` : path.resolve(where.cwd, value)
   const rel = path.relative(where.dir, file)
   if (!rel.startsWith('..') && !path.isAbsolute(rel)) {
-    throw errors.optionInvalid('car', value, `is inside the site folder ${where.dir}: write it elsewhere, e.g. "${path.basename(where.out)}.car"`)
+    throw errors.optionInvalid(
+      'car',
+      value,
+      `is inside the site folder ${where.dir}: write it elsewhere, e.g. "${path.basename(where.out)}.car"`,
+    )
   }
   return file
 }

@@ -1,8 +1,8 @@
+import { randomBytes } from 'node:crypto'
 import { statSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { CustomProgressEvent } from 'progress-events'
-import { randomBytes } from 'node:crypto'
 import { BadBlockError, writeCar } from './car/write-car.js'
 import { MANIFEST_FILE, MANIFEST_SCHEMA_VERSION, type ProfileName } from './constants.js'
 import { errors, P2pcdnError } from './errors.js'
@@ -176,7 +176,12 @@ async function carStagingPath(car: string, out: string, stagedDir: string): Prom
  * their ctime but not their bytes; the index takes their new fingerprints (rewritten files, now
  * holding other bytes, keep the old one and are imported again next time).
  */
-function refreshLinked(index: FileIndex, out: string, assets: ScanResult['assets'], rewritten: Map<string, string>): void {
+function refreshLinked(
+  index: FileIndex,
+  out: string,
+  assets: ScanResult['assets'],
+  rewritten: Map<string, string>,
+): void {
   for (const asset of assets) {
     if (rewritten.has(asset.path)) continue
     try {
@@ -196,7 +201,12 @@ async function rewritePass(
   assets: ImportedAsset[],
   store: SourceBlockstore,
   copied: () => Promise<void>,
-): Promise<{ assets: ImportedAsset[]; originals: Map<string, string>; references: number; warnings: Warning[] }> {
+): Promise<{
+  assets: ImportedAsset[]
+  originals: Map<string, string>
+  references: number
+  warnings: Warning[]
+}> {
   const originals = new Map<string, string>()
   if (opts.rewrite === undefined) return { assets, originals, references: 0, warnings: [] }
   const { profile, signal } = opts
@@ -257,7 +267,12 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
   if (scan.assets.length === 0) throw errors.inputEmpty(opts.dir)
   onProgress?.(new CustomProgressEvent('p2pcdn:scan:done', { files: scan.assets.length, bytes: scan.bytes }))
 
-  const index = await openFileIndex({ cacheDir: opts.cacheDir, dir: opts.dir, profile, readOnly: opts.dryRun })
+  const index = await openFileIndex({
+    cacheDir: opts.cacheDir,
+    dir: opts.dir,
+    profile,
+    readOnly: opts.dryRun,
+  })
   let staging: Staging | undefined
   let copying: Promise<void> = Promise.resolve()
   let carTemp: string | undefined
@@ -274,7 +289,9 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
       staging = opts.dryRun ? await createThrowAwayStaging() : await createStaging(opts.out)
       // The copy runs beside the import: one is disk-bound, the other hashing-bound.
       // Files unchanged since the last run may be linked from the previous output rather than copied.
-      const known = new Set(repair ? [] : scan.assets.filter((a) => index.matches(a.path, fingerprintOf(a))).map((a) => a.path))
+      const known = new Set(
+        repair ? [] : scan.assets.filter((a) => index.matches(a.path, fingerprintOf(a))).map((a) => a.path),
+      )
       copying = copyInto(staging.dir, plan, {
         signal,
         ...(opts.dryRun ? {} : { previous: opts.out, unchanged: (p: string) => known.has(p) }),
@@ -282,7 +299,14 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
       copying.catch(() => {})
       // Leaves are read back from the output's files: the staged ones now, the final ones after the swap.
       const store = new SourceBlockstore(staging.dir)
-      const imported = await importAssets(scan.assets, { profile, index, store, signal, onProgress, noCacheHits: repair })
+      const imported = await importAssets(scan.assets, {
+        profile,
+        index,
+        store,
+        signal,
+        onProgress,
+        noCacheHits: repair,
+      })
       const rewritten = await rewritePass(opts, staging.dir, imported.assets, store, () => copying)
       warnings.push(...rewritten.warnings)
       const { assets } = rewritten
@@ -294,7 +318,15 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
         carTemp = await carStagingPath(opts.car, opts.out, staging.dir)
         car = await writeCar(rootCid, store, carTemp, { signal, onProgress, trusted: () => true })
       }
-      return { imported, assets, store, originals: rewritten.originals, rewritten: rewritten.references, root: rootCid, car }
+      return {
+        imported,
+        assets,
+        store,
+        originals: rewritten.originals,
+        rewritten: rewritten.references,
+        root: rootCid,
+        car,
+      }
     }
 
     let pass: Awaited<ReturnType<typeof attempt>>
@@ -349,7 +381,8 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
       carTemp = undefined
       if (opts.inPlace) refreshLinked(index, opts.out, scan.assets, pass.originals)
       await index.save()
-      if (opts.cacheDir !== false) await pruneCache(opts.cacheDir, opts.cacheMaxSize, indexPath(opts.cacheDir, opts.dir, profile))
+      if (opts.cacheDir !== false)
+        await pruneCache(opts.cacheDir, opts.cacheMaxSize, indexPath(opts.cacheDir, opts.dir, profile))
       onProgress?.(new CustomProgressEvent('p2pcdn:output:done', { out: opts.out }))
     }
     let push: PushSiteResult | undefined

@@ -126,7 +126,13 @@ export function buildFigures({ large, site }) {
   if (site) {
     const r = site.references
     figures.push(
-      timeFigure('site.vs-cp-sha256sum', 'site: full publish', site.full, r.cpSha256sum, TARGETS.siteVsCpSha256sum),
+      timeFigure(
+        'site.vs-cp-sha256sum',
+        'site: full publish',
+        site.full,
+        r.cpSha256sum,
+        TARGETS.siteVsCpSha256sum,
+      ),
       throughputFigure('site.vs-sha256sum', 'site: full publish', site.full, r.sha256sum),
       throughputFigure('site.vs-ipfs-car', 'site: full publish', site.full, r.ipfsCar, TARGETS.siteVsIpfsCar),
       republishFigure(

@@ -118,7 +118,13 @@ export async function benchSite({ work, names, assets, assetSize, pages, runs, p
     for (const [name, prepare] of variants) {
       log(`site: ${name} publish under --cpu-prof`)
       await prepare()
-      const run = await runPublish({ dir, out, cacheDir, gateway: GATEWAY, cpuProfile: { dir: profileDir, name } })
+      const run = await runPublish({
+        dir,
+        out,
+        cacheDir,
+        gateway: GATEWAY,
+        cpuProfile: { dir: profileDir, name },
+      })
       profiles.push({
         name,
         file: path.join(profileDir, `${name}.cpuprofile`),

@@ -18,13 +18,21 @@ interface CacheFlags {
 }
 
 const human = (bytes: number) =>
-  bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${(bytes / 1e3).toFixed(1)} kB`
+  bytes >= 1e9
+    ? `${(bytes / 1e9).toFixed(2)} GB`
+    : bytes >= 1e6
+      ? `${(bytes / 1e6).toFixed(1)} MB`
+      : `${(bytes / 1e3).toFixed(1)} kB`
 
 /** The cache folder and size limit: the flags, else the config file, else the defaults. */
 async function cacheSettings(flags: CacheFlags): Promise<{ cacheDir: string; maxSize: number }> {
   const { config } = await loadConfig(flags.config ? { file: flags.config } : {})
-  const fromConfig = typeof config.cacheDir === 'string' ? path.resolve(config.cwd ?? process.cwd(), config.cacheDir) : undefined
-  const cacheDir = flags.cacheDir !== undefined ? path.resolve(flags.cacheDir) : (fromConfig ?? defaultCacheDir())
+  const fromConfig =
+    typeof config.cacheDir === 'string'
+      ? path.resolve(config.cwd ?? process.cwd(), config.cacheDir)
+      : undefined
+  const cacheDir =
+    flags.cacheDir !== undefined ? path.resolve(flags.cacheDir) : (fromConfig ?? defaultCacheDir())
   const given = flags.maxSize ?? config.cacheMaxSize
   if (given === undefined) return { cacheDir, maxSize: DEFAULT_CACHE_MAX_SIZE }
   const maxSize = typeof given === 'number' ? given : parseSize(given)
@@ -42,7 +50,8 @@ function usageLines(usage: CacheUsage): string[] {
   const now = Date.now()
   for (const site of [...usage.sites].reverse()) {
     const days = Math.floor((now - site.lastUsed) / 86_400_000)
-    const what = site.dir === undefined ? '(an index of an older version: pruned first)' : `${site.dir}  ${site.profile}`
+    const what =
+      site.dir === undefined ? '(an index of an older version: pruned first)' : `${site.dir}  ${site.profile}`
     lines.push(
       `  ${human(site.size).padStart(8)}  ${String(site.files).padStart(6)} files (${human(site.bytes)})  ${days === 0 ? 'today' : `${days} d ago`}  ${what}`,
     )
@@ -67,7 +76,9 @@ export async function runCacheShow(flags: CacheFlags): Promise<void> {
 export async function runCachePrune(flags: CacheFlags): Promise<void> {
   const { cacheDir, maxSize } = await cacheSettings(flags)
   const result = await pruneCache(cacheDir, maxSize)
-  const lines = [`p2pcdn: pruned ${cacheDir} to ${human(maxSize)}: ${result.removed.length} sites removed, ${human(result.size)} left`]
+  const lines = [
+    `p2pcdn: pruned ${cacheDir} to ${human(maxSize)}: ${result.removed.length} sites removed, ${human(result.size)} left`,
+  ]
   for (const site of result.removed) lines.push(`  removed ${site.dir ?? site.file} (${human(site.size)})`)
   if (result.removedLegacy) lines.push('  removed the block store of p2pcdn 0.1 (blocks/)')
   process.stderr.write(`${lines.join('\n')}\n`)

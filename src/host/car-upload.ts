@@ -1,16 +1,18 @@
-import { randomUUID } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
-import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
-import type { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import type { Helia } from '@helia/interface'
 import { CarBlockIterator } from '@ipld/car/iterator'
 import type { CID } from 'multiformats/cid'
-import { BadBlockError, walkDag } from '../car/write-car.js'
 import { CODEC_DAG_PB, CODEC_RAW } from '../constants.js'
 import { checkBlock } from '../utils/block-hashers.js'
-import { pinWalker } from './pin-walker.js'
+import { blockKey } from '../utils/block-key.js'
+import {
+  type DagIndex,
+  indexDag,
+  indexSource,
+  type LinkSource,
+  linksOf,
+  MissingBlockError,
+  storeSource,
+} from './dag-index.js'
+import type { HostPins } from './host-pins.js'
 import { type QuotaBlockstore, QuotaExceededError } from './quota-blockstore.js'
 
 /**
@@ -28,129 +30,191 @@ export class CarUploadError extends Error {
   }
 }
 
-export interface ImportCarOptions {
-  helia: Pick<Helia, 'pins'>
+export interface IngestCarOptions {
   blockstore: QuotaBlockstore
-  tmpDir: string
+  /**
+   * The DAG of the pin this upload replaces (`?replace=`): blocks the CAR leaves out that the
+   * previous version holds are found in it, without a store look-up each.
+   */
+  previous?: DagIndex
   signal?: AbortSignal
 }
 
-export interface ImportCarResult {
+export interface IngestCarResult {
   roots: CID[]
+  /** The DAG of each root, complete in the store. */
+  dags: DagIndex[]
   blocks: number
   /** Blocks this upload added (the rest were already here). */
   newBlocks: number
   bytes: number
 }
 
-/** Blocks written at once while storing an upload. */
-const PUT_BATCH = 32
+export interface ImportCarOptions extends IngestCarOptions {
+  pins: HostPins
+}
+
+export type ImportCarResult = Omit<IngestCarResult, 'dags'>
+
+/** Block writes in flight at once while storing an upload. */
+const PUT_CONCURRENCY = 64
 
 /**
- * Takes a CAR (v1 or v2) and pins its roots, all or nothing:
- * 1. the body is spooled to `<repo>/tmp` (never held in memory), within the storage quota;
- * 2. in one pass over it, every block is re-hashed against its CID and stored; one mismatch, an
- *    unknown hash or codec, or a CAR that does not parse rejects the upload whole;
- * 3. each root's DAG is checked to be complete in the store (offline: the host never goes looking
- *    for what the CAR left out), and the roots are pinned.
- * On any failure the blocks this upload added are removed again. A kill -9 at any point leaves at
- * most a temporary file (removed at the next start) and unpinned blocks (`p2pcdn host gc`).
+ * Takes a CAR (v1 or v2) as it arrives and leaves its roots ready to pin, all or nothing:
+ * 1. each block is re-hashed against its CID and written to the store as it arrives (several
+ *    writes in flight while the next blocks are read and hashed); one mismatch, an unknown hash or
+ *    codec, a CAR that does not parse or a block beyond the storage quota rejects the upload whole;
+ * 2. each root's DAG is checked to be complete from what is now known (the CAR's blocks, the
+ *    replaced pin's DAG, then the store; offline: the host never goes looking for what the CAR
+ *    left out), without reading any block back.
+ * On any failure the blocks this upload added are removed again. Nothing is pinned here (see
+ * {@link importCar}, or `PinRequests.addPinned`); a kill -9 leaves only unpinned blocks (`host gc`).
  */
-export async function importCar(body: Readable, options: ImportCarOptions): Promise<ImportCarResult> {
-  const { blockstore, signal } = options
-  const spool = join(options.tmpDir, `upload-${randomUUID()}.car`)
+export async function ingestCar(
+  body: AsyncIterable<Uint8Array>,
+  options: IngestCarOptions,
+): Promise<IngestCarResult> {
+  const writer = new BlockWriter(options.blockstore, options.signal)
   try {
-    let bytes = 0
-    await pipeline(
-      body,
-      async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-          bytes += chunk.byteLength
-          if (blockstore.quota > 0 && blockstore.used + bytes > blockstore.quota) {
-            throw new CarUploadError(
-              409,
-              'INSUFFICIENT_FUNDS',
-              `The CAR does not fit in this host's storage quota (${blockstore.used} of ${blockstore.quota} bytes used). Ask the host's operator to raise --storage-max, or remove pins.`,
-            )
-          }
-          yield chunk
-        }
-      },
-      createWriteStream(spool),
-      { signal },
-    )
-    const added: CID[] = []
-    let roots: CID[] = []
-    let blocks = 0
-    try {
-      // Blocks are written PUT_BATCH at a time: each is a small file written and renamed, and the
-      // file system keeps several in flight far better than one after another.
-      let batch: Array<{ cid: CID; bytes: Uint8Array }> = []
-      let storing = false
-      const flush = async () => {
-        storing = true
-        const results = await Promise.allSettled(
-          batch.map(async ({ cid, bytes }) =>
-            (await blockstore.putIfAbsent(cid, bytes, { signal })) ? cid : undefined,
-          ),
-        )
-        batch = []
-        // Every block written is remembered, so that a failure removes them all.
-        for (const result of results)
-          if (result.status === 'fulfilled' && result.value) added.push(result.value)
-        const failed = results.find((result) => result.status === 'rejected')
-        if (failed) throw failed.reason
-        storing = false
-      }
-      try {
-        const iterator = await CarBlockIterator.fromIterable(createReadStream(spool))
-        roots = await iterator.getRoots()
-        if (roots.length === 0) {
-          throw new CarUploadError(
-            400,
-            'BAD_CAR',
-            'The CAR has no root; pinning needs at least one root CID.',
-          )
-        }
-        for await (const block of iterator) {
-          blocks++
-          await verifyBlock(block.cid, block.bytes)
-          batch.push(block)
-          if (batch.length >= PUT_BATCH) await flush()
-        }
-      } catch (err) {
-        // Only what reading the CAR threw means a bad CAR; errors of the store pass as they are.
-        if (err instanceof CarUploadError || storing) throw err
-        throw new CarUploadError(
-          400,
-          'BAD_CAR',
-          `The request body is not a valid CAR (${bytes} bytes read): ${(err as Error).message}. Send the file \`p2pcdn publish\` wrote (p2pcdn-site.car) with Content-Type: application/vnd.ipld.car.`,
-        )
-      }
-      await flush()
-      await checkComplete(roots, options)
-      for (const root of roots) {
-        try {
-          for await (const _ of options.helia.pins.add(root, {
-            signal,
-            walker: pinWalker({ offline: true }),
-          })) {
-            // drain: add yields each block it pins
-          }
-        } catch (err) {
-          if ((err as Error).name !== 'AlreadyPinnedError') throw err
-        }
-      }
-    } catch (err) {
-      for (const cid of added) await blockstore.delete(cid).catch(() => {})
-      if (err instanceof QuotaExceededError) {
-        throw new CarUploadError(409, 'INSUFFICIENT_FUNDS', `The CAR does not fit: ${err.message}`)
-      }
-      throw err
+    const received = await receiveCar(body, writer)
+    await writer.flush()
+    const sources = [indexSource(received.index)]
+    if (options.previous) sources.push(indexSource(options.previous))
+    sources.push(storeSource(options.blockstore, options.signal ? { signal: options.signal } : {}))
+    const dags: DagIndex[] = []
+    for (const root of received.roots) dags.push(await completeDag(root, sources, options.signal))
+    return {
+      roots: received.roots,
+      dags,
+      blocks: received.index.size,
+      newBlocks: writer.added.length,
+      bytes: received.bytes,
     }
-    return { roots, blocks, newBlocks: added.length, bytes }
-  } finally {
-    await rm(spool, { force: true })
+  } catch (err) {
+    await writer.undo()
+    if (err instanceof QuotaExceededError) {
+      throw new CarUploadError(409, 'INSUFFICIENT_FUNDS', `The CAR does not fit: ${err.message}`)
+    }
+    throw err
+  }
+}
+
+/** {@link ingestCar}, then its roots pinned (each root's DAG, in one batch). */
+export async function importCar(
+  body: AsyncIterable<Uint8Array>,
+  options: ImportCarOptions,
+): Promise<ImportCarResult> {
+  const { dags, ...result } = await ingestCar(body, options)
+  await options.pins.commit({ add: result.roots.map((root, i) => ({ root, dag: dags[i] as DagIndex })) })
+  return result
+}
+
+/** Reads the CAR: each block verified, indexed and handed to `writer`. */
+async function receiveCar(
+  body: AsyncIterable<Uint8Array>,
+  writer: BlockWriter,
+): Promise<{ roots: CID[]; index: DagIndex; bytes: number }> {
+  const index: DagIndex = new Map()
+  let bytes = 0
+  async function* counted() {
+    for await (const chunk of body) {
+      bytes += chunk.byteLength
+      yield chunk
+    }
+  }
+  try {
+    const iterator = await CarBlockIterator.fromIterable(counted())
+    const roots = await iterator.getRoots()
+    if (roots.length === 0) {
+      throw new CarUploadError(400, 'BAD_CAR', 'The CAR has no root; pinning needs at least one root CID.')
+    }
+    for await (const { cid, bytes: data } of iterator) {
+      await verifyBlock(cid, data)
+      index.set(blockKey(cid), { cid, links: decodeLinks(cid, data) })
+      await writer.put(cid, data)
+    }
+    return { roots, index, bytes }
+  } catch (err) {
+    // Only what reading the CAR threw means a bad CAR; errors of the store pass as they are.
+    if (err instanceof CarUploadError || writer.failed) throw err
+    throw new CarUploadError(
+      400,
+      'BAD_CAR',
+      `The request body is not a valid CAR (${bytes} bytes read): ${(err as Error).message}. Send the file \`p2pcdn publish\` wrote (p2pcdn-site.car) with Content-Type: application/vnd.ipld.car.`,
+    )
+  }
+}
+
+/**
+ * Writes an upload's blocks, up to {@link PUT_CONCURRENCY} in flight (the store writes them in
+ * batches, off the main thread, while the next blocks are read and hashed). Remembers what it added, so that a
+ * failed upload removes exactly that.
+ */
+class BlockWriter {
+  readonly added: CID[] = []
+  failed: unknown
+  #inFlight = new Set<Promise<void>>()
+
+  constructor(
+    private readonly blockstore: QuotaBlockstore,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  /** Starts writing a block; waits while too many writes are in flight; throws a failed write's error. */
+  async put(cid: CID, bytes: Uint8Array): Promise<void> {
+    if (this.failed) throw this.failed
+    const write = this.blockstore
+      .putIfAbsent(cid, bytes, this.signal ? { signal: this.signal } : {})
+      .then(
+        (added) => {
+          if (added) this.added.push(cid)
+        },
+        (err: unknown) => {
+          this.failed ??= err
+        },
+      )
+      .finally(() => this.#inFlight.delete(write))
+    this.#inFlight.add(write)
+    if (this.#inFlight.size >= PUT_CONCURRENCY) await Promise.race(this.#inFlight)
+    if (this.failed) throw this.failed
+  }
+
+  /** Waits for every write; throws the first failure. */
+  async flush(): Promise<void> {
+    await Promise.all(this.#inFlight)
+    if (this.failed) throw this.failed
+  }
+
+  /** Waits for every write, then removes the blocks this upload added. */
+  async undo(): Promise<void> {
+    await Promise.all(this.#inFlight)
+    for (const cid of this.added.splice(0)) await this.blockstore.delete(cid).catch(() => {})
+  }
+}
+
+/** A block's links; a dag-pb block that does not decode is a bad block. */
+function decodeLinks(cid: CID, bytes: Uint8Array): CID[] {
+  try {
+    return linksOf(cid, bytes)
+  } catch (err) {
+    throw new CarUploadError(
+      400,
+      'BAD_BLOCK',
+      `Block ${cid} in the CAR is not valid dag-pb (${(err as Error).message}); nothing was pinned. Rebuild the CAR.`,
+    )
+  }
+}
+
+async function completeDag(root: CID, sources: LinkSource[], signal?: AbortSignal): Promise<DagIndex> {
+  try {
+    return await indexDag(root, sources, signal ? { signal } : {})
+  } catch (err) {
+    if (!(err instanceof MissingBlockError)) throw err
+    throw new CarUploadError(
+      400,
+      'INCOMPLETE_DAG',
+      `The CAR does not hold every block of root ${root} (and this host does not have the rest); nothing was pinned. Send a CAR with the whole DAG.`,
+    )
   }
 }
 
@@ -177,25 +241,5 @@ async function verifyBlock(cid: CID, bytes: Uint8Array): Promise<void> {
       'BAD_BLOCK',
       `Block ${cid} in the CAR does not match its CID (its bytes hash to something else); nothing was pinned. Rebuild the CAR.`,
     )
-  }
-}
-
-async function checkComplete(roots: CID[], options: ImportCarOptions): Promise<void> {
-  for (const root of roots) {
-    try {
-      for await (const _ of walkDag(root, options.blockstore, {
-        trusted: () => true,
-        signal: options.signal,
-      })) {
-        // each yielded block was found in the store
-      }
-    } catch (err) {
-      if (!(err instanceof BadBlockError)) throw err
-      throw new CarUploadError(
-        400,
-        'INCOMPLETE_DAG',
-        `The CAR does not hold every block of root ${root} (and this host does not have the rest); nothing was pinned. Send a CAR with the whole DAG.`,
-      )
-    }
   }
 }

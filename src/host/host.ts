@@ -8,7 +8,8 @@ import { type SessionDiscovery, startSessionDiscovery } from '../discovery/sessi
 import { errors } from '../errors.js'
 import { packageVersion } from '../version.js'
 import type { Warning } from '../warnings.js'
-import { importCar } from './car-upload.js'
+import { ingestCar } from './car-upload.js'
+import { HostPins } from './host-pins.js'
 import { createGateway } from './http/gateway.js'
 import { HostMetrics } from './http/metrics.js'
 import { createRouter } from './http/router.js'
@@ -21,7 +22,6 @@ import {
   type ServiceFactories,
 } from './node.js'
 import { PinRequests } from './pin-requests.js'
-import { isPinnedBlock } from './pinned.js'
 import { defaultRepoPath, type HostRepo, openRepo, writeApiFile } from './repo.js'
 import { TokenVerifier } from './tokens.js'
 
@@ -163,9 +163,11 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     // What the gateway may serve, remembered per CID: a pinned CID stays servable until an unpin,
     // which clears the memo (blocks of the unpinned DAG may no longer be covered).
     const servable = new Map<string, true>()
+    const hostPins = new HostPins(repo.datastore.db, repo.blockstore)
     pins = new PinRequests({
       helia: node,
       datastore: repo.datastore,
+      pins: hostPins,
       delegates,
       onUnpin: () => servable.clear(),
       concurrency: options.pinConcurrency ?? 4,
@@ -187,7 +189,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     const isServable = async (cid: CID) => {
       const key = cid.toString()
       if (servable.has(key)) return true
-      const yes = (await node.pins.isPinned(cid)) || (await isPinnedBlock(repo.datastore, cid))
+      const yes = await hostPins.isPinnedBlock(cid)
       if (yes) {
         if (servable.size >= 100_000) servable.clear()
         servable.set(key, true)
@@ -233,10 +235,18 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
         verifyBlocks: false,
         onResponse: ({ bytes, format }) => metrics.bytesServed.inc({ format }, bytes),
       }),
-      importCar: (body) => importCar(body, { helia: node, blockstore: repo.blockstore, tmpDir: repo.tmpDir }),
+      ingestCar: async (body, previous) => {
+        const dag = previous ? await hostPins.dagOf(previous) : undefined
+        return ingestCar(body, { blockstore: repo.blockstore, ...(dag ? { previous: dag } : {}) })
+      },
       missingBlocks: async (cids) => {
+        // A pinned block is here (pins are written once a DAG is whole; gc keeps them): one LevelDB
+        // read answers for those, and only the rest are looked up in the store.
+        const pinned = await hostPins.arePinnedBlocks(cids)
         const missing: CID[] = []
-        for (const cid of cids) if (!(await repo.blockstore.has(cid))) missing.push(cid)
+        for (const [i, cid] of cids.entries()) {
+          if (!pinned[i] && !(await repo.blockstore.has(cid))) missing.push(cid)
+        }
         return missing
       },
       status: async () => status(),

@@ -1,15 +1,13 @@
 import '../utils/promise-with-resolvers.js'
 import { createReadStream } from 'node:fs'
-import type { GraphWalkerFactory } from '@helia/interface'
 import { CarBlockIterator } from '@ipld/car/iterator'
-import { createHeliaLight } from 'helia'
 import type { CID } from 'multiformats/cid'
-import { BadBlockError, walkDag } from '../car/write-car.js'
 import { CODEC_DAG_PB, CODEC_RAW } from '../constants.js'
 import { P2pcdnError } from '../errors.js'
 import { checkBlock } from '../utils/block-hashers.js'
-import { pinWalker } from './pin-walker.js'
-import { isPinnedBlock } from './pinned.js'
+import { blockKey } from '../utils/block-key.js'
+import { type DagIndex, indexDag, MissingBlockError, storeSource } from './dag-index.js'
+import { HostPins } from './host-pins.js'
 import { openRepo } from './repo.js'
 
 /** What one CAR brought into the repo. */
@@ -33,14 +31,6 @@ export interface ImportCarsOptions {
   onImported?(car: ImportedCar): void
 }
 
-/** Pins one block alone: no decoding, so any codec (dag-cbor, dag-json, …) can be pinned. */
-const singleBlock: GraphWalkerFactory = (components) => ({
-  async *walk(root, options) {
-    const bytes = await components.blockstore.get(root, options)
-    yield { block: { cid: root, bytes, value: bytes } as never, depth: 0, path: [root] }
-  },
-})
-
 async function verify(file: string, cid: CID, bytes: Uint8Array): Promise<void> {
   const check = await checkBlock(cid, bytes)
   if (check === 'unknown-hash') {
@@ -57,20 +47,17 @@ async function verify(file: string, cid: CID, bytes: Uint8Array): Promise<void> 
   }
 }
 
-/** True when `root` is UnixFS (dag-pb or raw) and its DAG is whole in the store. */
-async function complete(root: CID, blockstore: Parameters<typeof walkDag>[1], signal?: AbortSignal) {
-  if (root.code !== CODEC_DAG_PB && root.code !== CODEC_RAW) return false
+/** The DAG of `root` when it is UnixFS (dag-pb or raw, every block) and whole in the store. */
+async function completeDag(root: CID, repo: Repo, signal?: AbortSignal): Promise<DagIndex | undefined> {
+  if (root.code !== CODEC_DAG_PB && root.code !== CODEC_RAW) return undefined
   try {
-    for await (const { cid } of walkDag(root, blockstore, {
-      trusted: () => true,
-      ...(signal ? { signal } : {}),
-    })) {
-      // every yielded block is in the store; a link to another codec makes it not UnixFS
-      if (cid.code !== CODEC_DAG_PB && cid.code !== CODEC_RAW) return false
+    const dag = await indexDag(root, [storeSource(repo.blockstore)], signal ? { signal } : {})
+    for (const { cid } of dag.values()) {
+      if (cid.code !== CODEC_DAG_PB && cid.code !== CODEC_RAW) return undefined
     }
-    return true
+    return dag
   } catch (err) {
-    if (err instanceof BadBlockError) return false
+    if (err instanceof MissingBlockError) return undefined
     throw err
   }
 }
@@ -88,36 +75,27 @@ export async function importCars(
   options: ImportCarsOptions = {},
 ): Promise<ImportedCar[]> {
   const repo = await openRepo(repoPath)
-  const helia = createHeliaLight({ blockstore: repo.blockstore, datastore: repo.datastore })
-  await helia.start()
+  const pins = new HostPins(repo.datastore.db, repo.blockstore)
   const results: ImportedCar[] = []
   try {
     for (const file of files) {
-      const car = await importOne(file, repo, helia, options.signal)
+      const car = await importOne(file, repo, pins, options.signal)
       results.push(car)
       options.onImported?.(car)
     }
   } finally {
-    await helia.stop()
     await repo.close()
   }
   return results
 }
 
 type Repo = Awaited<ReturnType<typeof openRepo>>
-type Node = ReturnType<typeof createHeliaLight>
-
-async function pin(helia: Node, cid: CID, walker: GraphWalkerFactory, signal?: AbortSignal) {
-  try {
-    for await (const _ of helia.pins.add(cid, { walker, ...(signal ? { signal } : {}) })) {
-      // drain: add yields each block it pins
-    }
-  } catch (err) {
-    if ((err as Error).name !== 'AlreadyPinnedError') throw err
-  }
-}
-
-async function importOne(file: string, repo: Repo, helia: Node, signal?: AbortSignal): Promise<ImportedCar> {
+async function importOne(
+  file: string,
+  repo: Repo,
+  pins: HostPins,
+  signal?: AbortSignal,
+): Promise<ImportedCar> {
   let iterator: CarBlockIterator
   try {
     iterator = await CarBlockIterator.fromIterable(createReadStream(file))
@@ -143,19 +121,21 @@ async function importOne(file: string, repo: Repo, helia: Node, signal?: AbortSi
   const pinnedRoots: string[] = []
   const partialRoots: string[] = []
   for (const root of roots) {
-    if (await complete(root, repo.blockstore, signal)) {
-      await pin(helia, root, pinWalker({ offline: true }), signal)
+    const dag = await completeDag(root, repo, signal)
+    if (dag) {
+      await pins.commit({ add: [{ root, dag }] })
       pinnedRoots.push(root.toString())
     } else if (await repo.blockstore.has(root)) {
       partialRoots.push(root.toString())
     }
   }
-  let directPins = 0
+  // Every other block pinned alone (depth 0): no decoding, so any codec can be pinned.
+  const alone: Array<{ root: CID; dag: DagIndex; depth: number }> = []
   for (const cid of cids) {
-    if ((await isPinnedBlock(repo.datastore, cid)) || (await helia.pins.isPinned(cid))) continue
-    await pin(helia, cid, singleBlock, signal)
-    directPins++
+    if (await pins.isPinnedBlock(cid)) continue
+    alone.push({ root: cid, dag: new Map([[blockKey(cid), { cid, links: [] }]]), depth: 0 })
   }
+  const directPins = (await pins.commit({ add: alone })).pinned.length
   return {
     file,
     roots: roots.map(String),

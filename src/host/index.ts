@@ -7,8 +7,16 @@
 
 export type { SessionDiscovery, SessionDiscoveryOptions } from '../discovery/session.js'
 export { sessionBlock, sessionContent, sessionNumber, startSessionDiscovery } from '../discovery/session.js'
-export { CarUploadError, type ImportCarResult, importCar } from './car-upload.js'
+export {
+  CarUploadError,
+  type ImportCarResult,
+  type IngestCarResult,
+  importCar,
+  ingestCar,
+} from './car-upload.js'
+export type { DagIndex, DagNode } from './dag-index.js'
 export { DEFAULT_HTTP, type HostOptions, type HostStatus, type RunningHost, startHost } from './host.js'
+export { HostPins, type PinChange } from './host-pins.js'
 export { createGateway, type GatewayOptions } from './http/gateway.js'
 export { CAR_UPLOAD_PATH, MISSING_BLOCKS_PATH, STATUS_PATH } from './http/router.js'
 export { type ImportCarsOptions, type ImportedCar, importCars } from './import-cars.js'

@@ -7,14 +7,17 @@ import type { Datastore } from 'interface-datastore'
 import { Key } from 'interface-datastore'
 import { CID } from 'multiformats/cid'
 import { walkDag } from '../car/write-car.js'
-import { pinWalker } from './pin-walker.js'
+import { blockKey } from '../utils/block-key.js'
+import { type DagIndex, linksOf } from './dag-index.js'
+import type { HostPins, PinChange } from './host-pins.js'
 import { QuotaExceededError } from './quota-blockstore.js'
 
 /**
  * Pin requests as the IPFS Pinning Service API v1.0.0 models them
  * (https://ipfs.github.io/pinning-services-api-spec/), kept in the repo's datastore so that a
  * restart (or a kill -9) loses none: a request found `queued` or `pinning` at start is resumed.
- * Helia's own pins hold the blocks; one Helia pin per CID, however many requests name it.
+ * The host's pins ({@link HostPins}, Helia's format) hold the blocks; one pin per CID, however many
+ * requests name it. A request and the pin it makes or drops are written in one batch.
  */
 export type PinRequestStatus = 'queued' | 'pinning' | 'pinned' | 'failed'
 
@@ -51,8 +54,10 @@ export interface ListFilter {
 }
 
 export interface PinRequestsOptions {
-  helia: Helia & { libp2p: Libp2p }
+  /** Dials `origins` and fetches what a request names (bitswap). */
+  helia: Pick<Helia, 'blockstore'> & { libp2p: Pick<Libp2p, 'dial'> }
   datastore: Datastore
+  pins: HostPins
   /** Multiaddrs clients should connect to for transfers (`PinStatus.delegates`). */
   delegates: () => string[]
   /** Pins fetched at once. @default 4 */
@@ -66,6 +71,9 @@ export interface PinRequestsOptions {
 }
 
 const PREFIX = '/p2pcdn/pin-requests/'
+
+const recordKey = (requestid: string) => new Key(PREFIX + requestid)
+const encodeRequest = (request: StoredRequest) => new TextEncoder().encode(JSON.stringify(request))
 
 const cidKey = (cid: string): string => {
   const parsed = CID.parse(cid)
@@ -143,10 +151,7 @@ export class PinRequests {
 
   async #save(request: StoredRequest): Promise<void> {
     this.#requests.set(request.requestid, request)
-    await this.#options.datastore.put(
-      new Key(PREFIX + request.requestid),
-      new TextEncoder().encode(JSON.stringify(request)),
-    )
+    await this.#options.datastore.put(recordKey(request.requestid), encodeRequest(request))
     this.#options.onChange?.(this.#view(request))
   }
 
@@ -172,19 +177,45 @@ export class PinRequests {
   }
 
   /**
-   * Records a request for content that is already here and pinned (the CAR upload): `pinned` at once.
+   * Pins content that is already here, whole (a CAR upload), with a `pinned` request for each
+   * root, in one batch. With `replace`, that request goes in the same batch, and so does the unpin
+   * of its CID when no other request names it: the counts then move only for the blocks that are
+   * in one version and not the other.
    */
-  async addPinned(owner: string, pin: Pin, info: Record<string, string>): Promise<PinStatus> {
-    const request: StoredRequest = {
-      requestid: randomUUID(),
-      status: 'pinned',
-      created: this.#created(),
-      pin,
-      owner,
-      info,
+  async addPinned(
+    owner: string,
+    entries: Array<{ pin: Pin; dag: DagIndex }>,
+    info: Record<string, string>,
+    replace?: string,
+  ): Promise<PinStatus[]> {
+    const requests = entries.map(
+      ({ pin }): StoredRequest => ({
+        requestid: randomUUID(),
+        status: 'pinned',
+        created: this.#created(),
+        pin,
+        owner,
+        info,
+      }),
+    )
+    const change: PinChange = {
+      add: entries.map(({ pin, dag }) => ({ root: CID.parse(pin.cid), dag })),
+      put: requests.map((request) => [recordKey(request.requestid), encodeRequest(request)]),
     }
-    await this.#save(request)
-    return this.#view(request)
+    const old = replace === undefined ? undefined : this.#requests.get(replace)
+    if (old?.owner === owner) {
+      change.delete = [recordKey(old.requestid)]
+      const unpin = await this.#unpinChange(old.pin.cid, old.requestid, requests)
+      if (unpin) change.remove = [unpin]
+    }
+    const { unpinned } = await this.#options.pins.commit(change)
+    if (old?.owner === owner) this.#forget(old.requestid)
+    for (const request of requests) {
+      this.#requests.set(request.requestid, request)
+      this.#options.onChange?.(this.#view(request))
+    }
+    await this.#unpinned(unpinned)
+    return requests.map((request) => this.#view(request))
   }
 
   get(owner: string, requestid: string): PinStatus | undefined {
@@ -224,15 +255,12 @@ export class PinRequests {
     return counts
   }
 
-  /** Removes a request; the Helia pin goes when no other request names the same CID. */
+  /** Removes a request; its CID's pin goes in the same batch when no other request names it. */
   async remove(owner: string, requestid: string): Promise<boolean> {
     const request = this.#requests.get(requestid)
     if (!request || request.owner !== owner) return false
-    this.#requests.delete(requestid)
-    this.#queue = this.#queue.filter((id) => id !== requestid)
-    this.#aborts.get(requestid)?.abort()
-    await this.#options.datastore.delete(new Key(PREFIX + requestid))
-    await this.#unpinIfUnused(request.pin.cid)
+    this.#forget(requestid)
+    await this.#release(request.pin.cid, [recordKey(requestid)])
     return true
   }
 
@@ -247,18 +275,59 @@ export class PinRequests {
     return status
   }
 
-  async #unpinIfUnused(cid: string): Promise<void> {
+  /** Drops a request from memory and the queue, and stops its fetch. */
+  #forget(requestid: string): void {
+    this.#requests.delete(requestid)
+    this.#queue = this.#queue.filter((id) => id !== requestid)
+    this.#aborts.get(requestid)?.abort()
+  }
+
+  /**
+   * The unpin of `cid` once request `leaving` is gone, or undefined while another request (or one
+   * of `joining`) still names it. Waits for a fetch of it in progress.
+   */
+  async #unpinChange(
+    cid: string,
+    leaving?: string,
+    joining: StoredRequest[] = [],
+    waitForFetch = true,
+  ): Promise<NonNullable<PinChange['remove']>[number] | undefined> {
     const key = cidKey(cid)
-    for (const other of this.#requests.values()) {
-      if (cidKey(other.pin.cid) === key && other.status !== 'failed') return
-    }
-    await this.#inFlight.get(key)?.catch(() => {})
-    const parsed = CID.parse(cid)
-    if (await this.#options.helia.pins.isPinned(parsed)) {
-      for await (const _ of this.#options.helia.pins.rm(parsed, { walker: pinWalker({ offline: true }) })) {
-        // drain: rm yields each block it unpinned
+    const names = (r: StoredRequest) =>
+      r.requestid !== leaving && cidKey(r.pin.cid) === key && r.status !== 'failed'
+    if ([...this.#requests.values(), ...joining].some(names)) return undefined
+    if (waitForFetch) await this.#inFlight.get(key)?.catch(() => {})
+    const root = CID.parse(cid)
+    const dag = await this.#options.pins.dagOf(root)
+    return dag ? { root, dag } : undefined
+  }
+
+  /**
+   * Deletes `records`, and unpins `cid` if no request names it any more, in one batch. From inside
+   * the fetch of `cid` itself, `fromFetch` keeps it from waiting for that fetch.
+   */
+  async #release(cid: string, records: Key[] = [], fromFetch = false): Promise<void> {
+    const unpin = await this.#unpinChange(cid, undefined, [], !fromFetch)
+    const { unpinned } = await this.#options.pins.commit({
+      delete: records,
+      ...(unpin ? { remove: [unpin] } : {}),
+    })
+    await this.#unpinned(unpinned)
+  }
+
+  /**
+   * After an unpin: the gateway forgets what it may serve, and a request that named the CID in
+   * the meantime (added while the unpin was being prepared) is fetched and pinned again.
+   */
+  async #unpinned(cids: CID[]): Promise<void> {
+    for (const cid of cids) {
+      this.#options.onUnpin?.(cid)
+      const key = cidKey(cid.toString())
+      for (const request of [...this.#requests.values()]) {
+        if (cidKey(request.pin.cid) !== key || request.status !== 'pinned') continue
+        await this.#save({ ...request, status: 'queued', info: { status_details: 'queued' } })
+        this.#enqueue(request.requestid)
       }
-      this.#options.onUnpin?.(parsed)
     }
   }
 
@@ -320,17 +389,19 @@ export class PinRequests {
           helia.libp2p.dial(multiaddr(origin), { signal }).catch(() => undefined),
         ),
       )
-      if (!(await helia.pins.isPinned(cid))) {
-        // Fetch the whole DAG first, then pin it from the local store: a fetch that fails part way
+      if (!(await this.#options.pins.isPinned(cid))) {
+        // Fetch the whole DAG first, then pin it in one batch: a fetch that fails part way
         // (timeout, quota) leaves only unpinned blocks, which `p2pcdn host gc` can remove.
-        for await (const _ of walkDag(cid, helia.blockstore, { signal, trusted: () => true })) blocks++
-        for await (const _ of helia.pins.add(cid, { signal, walker: pinWalker({ offline: true }) })) {
-          // drain: add yields each block it pins
+        const dag: DagIndex = new Map()
+        for await (const block of walkDag(cid, helia.blockstore, { signal, trusted: () => true })) {
+          dag.set(blockKey(block.cid), { cid: block.cid, links: linksOf(block.cid, block.bytes) })
         }
+        blocks = dag.size
+        await this.#options.pins.commit({ add: [{ root: cid, dag }] })
       }
       if (!this.#requests.has(request.requestid)) {
         // Removed while it was being fetched.
-        await this.#unpinIfUnused(request.pin.cid)
+        await this.#release(request.pin.cid, [], true)
         return
       }
       await this.#update(request, {
@@ -341,10 +412,6 @@ export class PinRequests {
       if (this.#controller.signal.aborted) {
         // Stopping: leave it queued so the next start resumes it.
         await this.#update(request, { status: 'queued', info: { status_details: 'queued' } })
-        return
-      }
-      if ((err as Error).name === 'AlreadyPinnedError') {
-        await this.#update(request, { status: 'pinned', info: { status_details: 'already pinned' } })
         return
       }
       const details =

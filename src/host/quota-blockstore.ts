@@ -1,3 +1,4 @@
+import { access } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AbortOptions } from '@libp2p/interface'
@@ -6,6 +7,7 @@ import { NextToLast } from 'blockstore-fs/sharding'
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
 import type { CID } from 'multiformats/cid'
 import { blockKey } from '../utils/block-key.js'
+import { BlockFiles } from './block-files.js'
 
 /** Thrown by `put` when a block would take the repo beyond its storage quota. */
 export class QuotaExceededError extends Error {
@@ -28,6 +30,10 @@ async function toBytes(bytes: InputPair['bytes']): Promise<Uint8Array> {
   return chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks)
 }
 
+function exists(path: string): Promise<boolean> {
+  return new Promise((resolve) => access(path, (err) => resolve(!err)))
+}
+
 /** Sums the sizes of the block files under a blockstore-fs folder. */
 async function measure(path: string): Promise<number> {
   let total = 0
@@ -47,13 +53,16 @@ async function measure(path: string): Promise<number> {
 
 /**
  * A blockstore-fs store that counts the bytes it holds and refuses a new block beyond `quota`
- * (0 = no quota). A block already held is not written again.
+ * (0 = no quota). A block already held is not written again. New blocks are written where and
+ * as blockstore-fs writes them (the same folders, names and write-then-rename), but off the main
+ * thread, in batches ({@link BlockFiles}).
  */
 export class QuotaBlockstore implements Blockstore {
   #inner: FsBlockstore
   #sharding: NextToLast
   #used = 0
   #pending = new Map<string, Promise<boolean>>()
+  #files = new BlockFiles()
   quota: number
 
   private constructor(inner: FsBlockstore, sharding: NextToLast, quota: number) {
@@ -103,19 +112,24 @@ export class QuotaBlockstore implements Blockstore {
   }
 
   async #write(cid: CID, data: Uint8Array, options?: AbortOptions): Promise<boolean> {
-    if (await this.#inner.has(cid, options)) return false
+    options?.signal?.throwIfAborted()
+    const { dir, file } = this.#sharding.encode(cid)
+    const folder = join(this.#inner.path, dir)
     if (this.quota > 0 && this.#used + data.byteLength > this.quota) {
+      // Near the quota a block already held still goes through: it takes no more room.
+      if (await exists(join(folder, file))) return false
       throw new QuotaExceededError(this.#used, this.quota, data.byteLength)
     }
-    // Reserve the space before the write, with no await in between, so parallel writes cannot all pass the check.
+    // Reserve the space before the write, with no await in between, so parallel writes cannot all
+    // pass the check; given back when the block turns out to be here already, or the write fails.
     this.#used += data.byteLength
+    let added = false
     try {
-      await this.#inner.put(cid, data, options)
-    } catch (err) {
-      this.#used -= data.byteLength
-      throw err
+      added = await this.#files.write(folder, file, data)
+    } finally {
+      if (!added) this.#used -= data.byteLength
     }
-    return true
+    return added
   }
 
   async *putMany(source: Iterable<InputPair> | AsyncIterable<InputPair>, options?: AbortOptions) {
@@ -175,7 +189,8 @@ export class QuotaBlockstore implements Blockstore {
     }
   }
 
-  close(): Promise<void> {
-    return Promise.resolve(this.#inner.close())
+  async close(): Promise<void> {
+    await this.#files.close()
+    await this.#inner.close()
   }
 }

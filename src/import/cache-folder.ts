@@ -40,7 +40,15 @@ async function folderSize(dir: string): Promise<number> {
 
 async function statSite(file: string): Promise<CachedSite> {
   const stat = await fs.stat(file)
-  return { file, dir: undefined, profile: undefined, files: 0, bytes: 0, size: stat.size, lastUsed: stat.mtimeMs }
+  return {
+    file,
+    dir: undefined,
+    profile: undefined,
+    files: 0,
+    bytes: 0,
+    size: stat.size,
+    lastUsed: stat.mtimeMs,
+  }
 }
 
 async function readSite(file: string): Promise<CachedSite> {
@@ -49,7 +57,13 @@ async function readSite(file: string): Promise<CachedSite> {
     const body = JSON.parse(await fs.readFile(file, 'utf8')) as IndexFileBody
     if (body.version !== INDEX_VERSION) return site
     const entries = Object.values(body.entries ?? {})
-    return { ...site, dir: body.dir, profile: body.profile, files: entries.length, bytes: entries.reduce((n, e) => n + e.size, 0) }
+    return {
+      ...site,
+      dir: body.dir,
+      profile: body.profile,
+      files: entries.length,
+      bytes: entries.reduce((n, e) => n + e.size, 0),
+    }
   } catch {
     return site
   }

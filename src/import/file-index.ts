@@ -141,7 +141,13 @@ export async function openFileIndex(options: OpenFileIndexOptions): Promise<File
       if (file === undefined || options.readOnly === true) return
       // Only what this run used: files gone from the site leave the index.
       const kept = Object.fromEntries([...entries].filter(([relPath]) => used.has(relPath)))
-      const body: IndexFileBody = { version: INDEX_VERSION, dir, profile, sha256: digestOf(kept), entries: kept }
+      const body: IndexFileBody = {
+        version: INDEX_VERSION,
+        dir,
+        profile,
+        sha256: digestOf(kept),
+        entries: kept,
+      }
       try {
         await fs.mkdir(path.dirname(file), { recursive: true })
         const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`
@@ -158,11 +164,16 @@ export async function openFileIndex(options: OpenFileIndexOptions): Promise<File
   }
 }
 
-const b64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+const b64 = (bytes: Uint8Array) =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
 const unb64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'))
 
 /** A file's layout as the index stores it (nothing for a single raw leaf: the file is its block). */
-export function layoutToIndex(cid: CID, size: number, layout: FileLayout): Pick<IndexedFile, 'leaves' | 'nodes'> {
+export function layoutToIndex(
+  cid: CID,
+  size: number,
+  layout: FileLayout,
+): Pick<IndexedFile, 'leaves' | 'nodes'> {
   const [only] = layout.leaves
   const single = layout.leaves.length === 1 && layout.nodes.length === 0 && only !== undefined
   if (single && only.cid.equals(cid) && !only.pre && !only.post && only.length === size) return {}

@@ -57,16 +57,31 @@ export class HashPool {
   private start(): void {
     for (let i = 0; i < this.size; i++) {
       const worker = new Worker(WORKER_SOURCE, { eval: true })
-      worker.on('message', (m: { id: number; digest?: Uint8Array; read?: number; error?: string; code?: string; path?: string }) => {
-        const job = this.jobs.get(m.id)
-        if (job === undefined) return
-        this.jobs.delete(m.id)
-        this.queued[job.worker] = (this.queued[job.worker] ?? 0) - job.bytes
-        if (m.error !== undefined) job.reject(Object.assign(new Error(m.error), { code: m.code, path: m.path }))
-        else job.resolve({ digest: new Uint8Array(m.digest as Uint8Array), read: m.read as number })
-      })
+      worker.on(
+        'message',
+        (m: {
+          id: number
+          digest?: Uint8Array
+          read?: number
+          error?: string
+          code?: string
+          path?: string
+        }) => {
+          const job = this.jobs.get(m.id)
+          if (job === undefined) return
+          this.jobs.delete(m.id)
+          this.queued[job.worker] = (this.queued[job.worker] ?? 0) - job.bytes
+          if (m.error !== undefined)
+            job.reject(Object.assign(new Error(m.error), { code: m.code, path: m.path }))
+          else job.resolve({ digest: new Uint8Array(m.digest as Uint8Array), read: m.read as number })
+        },
+      )
       worker.on('error', (err) => {
-        for (const [id, job] of this.jobs) if (job.worker === i) (this.jobs.delete(id), job.reject(err))
+        for (const [id, job] of this.jobs) {
+          if (job.worker !== i) continue
+          this.jobs.delete(id)
+          job.reject(err)
+        }
       })
       this.workers.push(worker)
       this.queued.push(0)
@@ -74,10 +89,16 @@ export class HashPool {
   }
 
   /** SHA-256 of `length` bytes of `file` from `offset` (`length` -1: to the end); `read` is how many there were. */
-  hash(file: string, offset: number, length: number, expected: number): Promise<{ digest: Uint8Array; read: number }> {
+  hash(
+    file: string,
+    offset: number,
+    length: number,
+    expected: number,
+  ): Promise<{ digest: Uint8Array; read: number }> {
     if (this.workers.length === 0) this.start()
     let worker = 0
-    for (let i = 1; i < this.workers.length; i++) if ((this.queued[i] ?? 0) < (this.queued[worker] ?? 0)) worker = i
+    for (let i = 1; i < this.workers.length; i++)
+      if ((this.queued[i] ?? 0) < (this.queued[worker] ?? 0)) worker = i
     this.queued[worker] = (this.queued[worker] ?? 0) + expected
     const id = this.nextId++
     return new Promise((resolve, reject) => {

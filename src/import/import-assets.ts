@@ -1,7 +1,7 @@
-import * as dagPb from '@ipld/dag-pb'
 import { createHash, type Hash } from 'node:crypto'
 import { createReadStream, readFileSync, statSync } from 'node:fs'
 import fs from 'node:fs/promises'
+import * as dagPb from '@ipld/dag-pb'
 import { type ImportCandidate, type ImporterOptions, importer } from 'ipfs-unixfs-importer'
 import { CID } from 'multiformats/cid'
 import { create as createDigest } from 'multiformats/hashes/digest'
@@ -97,7 +97,11 @@ export function fingerprintOf(asset: AssetSource): Fingerprint {
 }
 
 /** The indexed import of an unchanged file, when the index has a usable one. */
-function fromIndex(asset: AssetSource, now: Fingerprint, options: ImportAssetsOptions): ImportedAsset | undefined {
+function fromIndex(
+  asset: AssetSource,
+  now: Fingerprint,
+  options: ImportAssetsOptions,
+): ImportedAsset | undefined {
   if (options.noCacheHits) return undefined
   const hit = options.index.lookup(asset.path, now)
   if (hit === undefined) return undefined
@@ -109,7 +113,15 @@ function fromIndex(asset: AssetSource, now: Fingerprint, options: ImportAssetsOp
   }
   const layout = layoutFromIndex(hit, cid)
   if (layout === undefined) return undefined
-  return { path: asset.path, cid, dagSize: BigInt(hit.dagSize), size: now.size, integrity: hit.integrity, cached: true, layout }
+  return {
+    path: asset.path,
+    cid,
+    dagSize: BigInt(hit.dagSize),
+    size: now.size,
+    integrity: hit.integrity,
+    cached: true,
+    layout,
+  }
 }
 
 /**
@@ -129,7 +141,11 @@ async function* streamWithHash(pending: Pending, signal?: AbortSignal): AsyncGen
 }
 
 /** The inner nodes of a file's DAG (the blocks under `root` that are not its leaves), from the store. */
-async function innerNodes(root: CID, leaves: LeafLocation[], store: SourceBlockstore): Promise<FileLayout['nodes']> {
+async function innerNodes(
+  root: CID,
+  leaves: LeafLocation[],
+  store: SourceBlockstore,
+): Promise<FileLayout['nodes']> {
   const leafKeys = new Set(leaves.map((l) => l.cid.toString()))
   const nodes: FileLayout['nodes'] = []
   const stack = [root]
@@ -177,7 +193,7 @@ async function importChunked(
   done: (index: number, cid: CID, dagSize: bigint, integrity: string, layout: FileLayout) => void,
 ): Promise<void> {
   if (indexes.length === 0) return
-  const { signal, store, profile } = options
+  const { profile } = options
   const large = indexes.some((i) => (pending[i] as Pending).fingerprint.size > READ_WHOLE_LIMIT)
   const pool = profile === 'unixfs-v1-2025' && large ? new HashPool() : undefined
   try {
@@ -226,7 +242,8 @@ async function importThrough(
         const item = pending[Number(file)] as Pending
         if (item.digest === undefined) return undefined
         return pool.hash(item.asset.source, offset, length, length).then(({ digest, read }) => {
-          if (read !== length) throw errors.changedWhilePublishing(item.asset.source, item.fingerprint.size, offset + read)
+          if (read !== length)
+            throw errors.changedWhilePublishing(item.asset.source, item.fingerprint.size, offset + read)
           return digest
         })
       }
@@ -257,7 +274,8 @@ async function importThrough(
 async function sriDigest(item: Pending): Promise<Uint8Array> {
   if (item.digest === undefined) return (item.hash as Hash).digest()
   const { digest, read } = await item.digest
-  if (read !== item.fingerprint.size) throw errors.changedWhilePublishing(item.asset.source, item.fingerprint.size, read)
+  if (read !== item.fingerprint.size)
+    throw errors.changedWhilePublishing(item.asset.source, item.fingerprint.size, read)
   return digest
 }
 

@@ -21,6 +21,9 @@ const NEEDS_DECODING = /[&\r\0]/
 const NUMERIC_REFERENCE = /&#(?:[xX][0-9a-fA-F]+|[0-9]+);?/y
 const NAMED_REFERENCE = /&[A-Za-z0-9]+;?/y
 
+const same = (d: number): number => d
+const always = (): boolean => true
+
 /** Code points that stop a run of characters copied unchanged. */
 function isSpecial(code: number): boolean {
   return code === 0x26 || code === 0x0d || code === 0
@@ -37,56 +40,86 @@ function isSpecial(code: number): boolean {
  * decodeAttributeValue('a&amp;b').rawStart(2) // 6
  */
 export function decodeAttributeValue(raw: string): DecodedValue {
-  if (!NEEDS_DECODING.test(raw)) {
-    return {
-      value: raw,
-      rawStart: (d) => d,
-      rawEnd: (d) => d,
-      isBoundary: () => true,
-    }
-  }
+  if (!NEEDS_DECODING.test(raw)) return { value: raw, rawStart: same, rawEnd: same, isBoundary: always }
   const parts: string[] = []
-  // For each decoded UTF-16 unit: the raw piece [starts[i], ends[i]) it came from.
-  const starts: number[] = []
-  const ends: number[] = []
-  const piece = (text: string, start: number, end: number): void => {
-    parts.push(text)
-    for (let k = 0; k < text.length; k++) {
-      starts.push(start)
-      ends.push(end)
-    }
-  }
+  // The pieces that are not copied unchanged (references, CR, U+0000): decoded start and end, raw start and end.
+  const pieces = new Pieces()
+  let decoded = 0
   let i = 0
   while (i < raw.length) {
     const code = raw.charCodeAt(i)
-    if (code === 0x26) {
-      const [text, end] = characterReference(raw, i)
-      piece(text, i, end)
+    let text: string
+    let end: number
+    if (code === 0x26) [text, end] = characterReference(raw, i)
+    else if (code === 0x0d) [text, end] = ['\n', raw.charCodeAt(i + 1) === 0x0a ? i + 2 : i + 1]
+    else if (code === 0) [text, end] = ['\uFFFD', i + 1]
+    else {
+      end = i + 1
+      while (end < raw.length && !isSpecial(raw.charCodeAt(end))) end++
+      parts.push(raw.slice(i, end))
+      decoded += end - i
       i = end
-    } else if (code === 0x0d) {
-      const end = raw.charCodeAt(i + 1) === 0x0a ? i + 2 : i + 1
-      piece('\n', i, end)
-      i = end
-    } else if (code === 0) {
-      piece('\uFFFD', i, i + 1)
-      i++
-    } else {
-      let j = i + 1
-      while (j < raw.length && !isSpecial(raw.charCodeAt(j))) j++
-      parts.push(raw.slice(i, j))
-      for (let k = i; k < j; k++) {
-        starts.push(k)
-        ends.push(k + 1)
-      }
-      i = j
+      continue
     }
+    parts.push(text)
+    pieces.add(decoded, decoded + text.length, i, end)
+    decoded += text.length
+    i = end
   }
   const value = parts.join('')
   return {
     value,
-    rawStart: (d) => (d >= value.length ? raw.length : (starts[d] ?? raw.length)),
-    rawEnd: (d) => (d <= 0 ? 0 : (ends[d - 1] ?? raw.length)),
-    isBoundary: (d) => d <= 0 || d >= value.length || starts[d] !== starts[d - 1],
+    rawStart: (d) => (d >= value.length ? raw.length : pieces.rawStart(d)),
+    rawEnd: (d) => (d <= 0 ? 0 : pieces.rawEnd(d)),
+    isBoundary: (d) => d <= 0 || d >= value.length || !pieces.inside(d),
+  }
+}
+
+/** The decoded pieces of a value that are not copied unchanged, in order; between them raw and decoded offsets differ by a constant. */
+class Pieces {
+  private readonly decodedStarts: number[] = []
+  private readonly decodedEnds: number[] = []
+  private readonly rawStarts: number[] = []
+  private readonly rawEnds: number[] = []
+
+  add(decodedStart: number, decodedEnd: number, rawStart: number, rawEnd: number): void {
+    this.decodedStarts.push(decodedStart)
+    this.decodedEnds.push(decodedEnd)
+    this.rawStarts.push(rawStart)
+    this.rawEnds.push(rawEnd)
+  }
+
+  /** Index of the last piece starting at or before decoded offset `d`, or -1. */
+  private at(d: number): number {
+    let low = -1
+    let high = this.decodedStarts.length - 1
+    while (low < high) {
+      const mid = (low + high + 1) >> 1
+      if ((this.decodedStarts[mid] as number) <= d) low = mid
+      else high = mid - 1
+    }
+    return low
+  }
+
+  /** Raw offset where the decoded unit at `d` starts. */
+  rawStart(d: number): number {
+    const k = this.at(d)
+    if (k < 0) return d
+    const end = this.decodedEnds[k] as number
+    return d < end ? (this.rawStarts[k] as number) : (this.rawEnds[k] as number) + d - end
+  }
+
+  /** Raw offset where a range ending at decoded offset `d` (after unit `d - 1`) ends. */
+  rawEnd(d: number): number {
+    const k = this.at(d - 1)
+    if (k >= 0 && d - 1 < (this.decodedEnds[k] as number)) return this.rawEnds[k] as number
+    return this.rawStart(d - 1) + 1
+  }
+
+  /** Whether decoded offset `d` falls strictly inside one piece. */
+  inside(d: number): boolean {
+    const k = this.at(d)
+    return k >= 0 && (this.decodedStarts[k] as number) < d && d < (this.decodedEnds[k] as number)
   }
 }
 

@@ -1,27 +1,28 @@
 /**
  * The HTML side of the rewriter's finder: every place a page names a fetchable
- * asset, by exact source position. parse5 builds the tree the browser would
- * (so comments, script bodies, RCDATA and misplaced tags are read as browsers
- * read them); each start tag it reports is then re-read in place to locate
- * attribute values. Nothing is ever re-serialised.
+ * asset, by exact source position. A tokenizer (html-tokenizer.ts) reads the
+ * page as browsers read it (comments, script bodies, RCDATA and misplaced tags
+ * included), with the tree construction followed as a light stack of open
+ * elements (html-outline.ts) instead of a tree; the start tags that matter are
+ * then re-read in place to locate attribute values. Nothing is ever re-serialised.
  */
-import { type DefaultTreeAdapterTypes, parse } from 'parse5'
 import { findCharset } from './html-charset.js'
-import { asciiLowerCase, type DecodedValue, decodeAttributeValue, isAsciiWhitespace } from './html-decode.js'
-import { type Namespace, type UrlAttributeKind, urlAttributesOf } from './html-rules.js'
+import { type DecodedValue, decodeAttributeValue, isAsciiWhitespace } from './html-decode.js'
+import { type Followed, HtmlOutline, type OutlineElement, type OutlineHandler } from './html-outline.js'
+import { type UrlAttributeKind, urlAttributesOf } from './html-rules.js'
 import { parseSrcset } from './html-srcset.js'
 import { type ScannedAttribute, scanStartTag } from './html-start-tag.js'
 import { readStyleAttribute, readStyleElement } from './html-style.js'
-import { type HtmlReferences, lineStartsOf, mapRange, type Walk } from './html-walk.js'
+import { tokenizeHtml } from './html-tokenizer.js'
+import { type HtmlReferences, lineAt, lineStartsOf, mapRange, type Walk } from './html-walk.js'
 import type { ElementInfo, Reference } from './types.js'
 
 export type { HtmlReference, HtmlReferences, HtmlWarning } from './html-walk.js'
 
-type Element = DefaultTreeAdapterTypes.Element
-type Node = DefaultTreeAdapterTypes.Node
-
-const SVG_NS = 'http://www.w3.org/2000/svg'
-const HTML_NS = 'http://www.w3.org/1999/xhtml'
+/** Elements whose start tag the finder reads whatever their attributes (beside any with `style=""`). */
+const WANTED = new Set(
+  'img video audio track embed object script source input link meta base style image use feimage'.split(' '),
+)
 
 /**
  * Finds every place in an HTML document (a decoded string) that names a
@@ -55,60 +56,53 @@ export function findHtmlReferences(html: string): HtmlReferences {
     lineStarts: lineStartsOf(html),
     references: result.references,
     warnings: result.warnings,
-    seen: new Set(),
     result,
   }
-  const document = parse(html, { sourceCodeLocationInfo: true })
-  // Depth-first in tree order, without recursion (10,000 levels of nesting are fine).
-  const stack: Array<{ node: Node; inTemplate: boolean }> = [{ node: document, inTemplate: false }]
-  for (let entry = stack.pop(); entry; entry = stack.pop()) {
-    const { node, inTemplate } = entry
-    if ('tagName' in node) visitElement(walk, node, inTemplate)
-    if ('content' in node) stack.push({ node: node.content, inTemplate: true })
-    if ('childNodes' in node) {
-      for (let i = node.childNodes.length - 1; i >= 0; i--) {
-        const child = node.childNodes[i]
-        if (child) stack.push({ node: child, inTemplate })
-      }
-    }
+  /** Each `<style>`'s start tag as read, for its content when the element closes. */
+  const styles = new Map<OutlineElement, ElementInfo | undefined>()
+  const handler: OutlineHandler = {
+    wants: (name, style) => style || WANTED.has(name),
+    element: (element) => visitElement(walk, element, styles),
+    attributesOf: (start, end) =>
+      readAttributes(html, scanStartTag(html, start, end)?.attributes ?? []).values,
+    closed: (followed) => readFollowedStyle(walk, followed, styles),
+    htmlTag: (end) => {
+      result.htmlTagEnd ??= end
+    },
+    headTag: (end) => {
+      result.headTagEnd ??= end
+    },
   }
+  const outline = new HtmlOutline(html, handler)
+  tokenizeHtml(html, outline)
+  outline.finish()
   result.references.sort((a, b) => a.start - b.start)
   return result
 }
 
-function visitElement(walk: Walk, element: Element, inTemplate: boolean): void {
-  const tag = element.sourceCodeLocation?.startTag
-  if (!tag || walk.seen.has(tag.startOffset)) return
-  walk.seen.add(tag.startOffset)
-  const namespace: Namespace =
-    element.namespaceURI === HTML_NS ? 'html' : element.namespaceURI === SVG_NS ? 'svg' : 'other'
-  const name = asciiLowerCase(element.tagName)
-  const parsed: Record<string, string> = Object.create(null)
-  for (const attr of element.attrs) {
-    const qualified = asciiLowerCase(attr.prefix ? `${attr.prefix}:${attr.name}` : attr.name)
-    if (!(qualified in parsed)) parsed[qualified] = attr.value
-  }
-
-  if (namespace === 'html' && !inTemplate)
-    readDocumentSettings(walk, name, parsed, tag.startLine, tag.startOffset, tag.endOffset)
-
-  const parent = element.parentNode
-  const parentName = parent && 'tagName' in parent ? asciiLowerCase(parent.tagName) : undefined
-  const rules = urlAttributesOf(namespace, name, parsed, parentName)
+function visitElement(
+  walk: Walk,
+  element: OutlineElement,
+  styles: Map<OutlineElement, ElementInfo | undefined>,
+) {
+  const { name, namespace } = element
+  const line = (): number => lineAt(walk.lineStarts, element.start)
+  const scanned = scanStartTag(walk.html, element.start, element.end)
   const isStyleElement = name === 'style' && namespace !== 'other'
-  if (!rules && !('style' in parsed) && !isStyleElement) return
-
-  const scanned = scanStartTag(walk.html, tag.startOffset, tag.endOffset)
-  const read = scanned && readAttributes(walk.html, scanned.attributes, element)
-  if (!scanned || !read) {
+  if (!scanned) {
     walk.warnings.push({
       code: 'W_HTML_TAG_UNMAPPED',
-      message: `The <${name}> start tag on line ${tag.startLine} could not be mapped to source positions, so its asset references are left as they are. Check the tag's markup (quotes, stray characters).`,
-      line: tag.startLine,
+      message: `The <${name}> start tag on line ${line()} could not be mapped to source positions, so its asset references are left as they are. Check the tag's markup (quotes, stray characters).`,
+      line: line(),
     })
-    if (isStyleElement) readStyleElement(walk, element, namespace, undefined)
+    if (isStyleElement) readStyle(walk, element, styles, undefined)
     return
   }
+  const read = readAttributes(walk.html, scanned.attributes)
+  if (namespace === 'html' && !element.inTemplate)
+    readDocumentSettings(walk, name, read.values, element, line)
+  const rules = urlAttributesOf(namespace, name, read.values, element.parentName)
+  if (!rules && !read.first.has('style') && !isStyleElement) return
   const info: ElementInfo = { name, attributes: read.values, insertAt: scanned.insertAt }
   for (const [attribute, kind] of Object.entries(rules ?? {})) {
     const found = read.first.get(attribute)
@@ -116,7 +110,41 @@ function visitElement(walk: Walk, element: Element, inTemplate: boolean): void {
   }
   const style = read.first.get('style')
   if (style) readStyleAttribute(walk, info, style.attribute, style.decoded)
-  if (isStyleElement) readStyleElement(walk, element, namespace, info)
+  if (isStyleElement) readStyle(walk, element, styles, info)
+}
+
+/** An HTML `<style>`'s CSS is the raw text up to its end tag: read now. An SVG one is read when it closes. */
+function readStyle(
+  walk: Walk,
+  element: OutlineElement,
+  styles: Map<OutlineElement, ElementInfo | undefined>,
+  info: ElementInfo | undefined,
+): void {
+  if (element.namespace === 'svg') {
+    styles.set(element, info)
+    return
+  }
+  const end = rawTextEnd(walk.html, element.end, 'style')
+  if (end === element.end) return
+  const content = { tagStart: element.start, texts: [[element.end, end, false] as const], otherChild: false }
+  readStyleElement(walk, content, 'html', info)
+}
+
+function readFollowedStyle(
+  walk: Walk,
+  followed: Followed,
+  styles: Map<OutlineElement, ElementInfo | undefined>,
+): void {
+  if (!styles.has(followed.element)) return
+  const content = { tagStart: followed.element.start, texts: followed.texts, otherChild: followed.otherChild }
+  readStyleElement(walk, content, 'svg', styles.get(followed.element))
+}
+
+/** Where raw text opened at `from` ends: at its appropriate end tag (`</style` and a delimiter), or the end of the page. */
+function rawTextEnd(html: string, from: number, name: string): number {
+  const end = new RegExp(`</${name}[\\t\\n\\f\\r />]`, 'gi')
+  end.lastIndex = from
+  return end.exec(html)?.index ?? html.length
 }
 
 /** `<base href>` and the declared charset: the first of each in tree order, outside templates. */
@@ -124,16 +152,13 @@ function readDocumentSettings(
   walk: Walk,
   name: string,
   attrs: Record<string, string>,
-  line: number,
-  tagStart: number,
-  tagEnd: number,
+  element: OutlineElement,
+  line: () => number,
 ): void {
   const { result } = walk
-  // Only start tags written in the source get here (implied ones have no location).
-  if (name === 'head' && result.headTagEnd === undefined) result.headTagEnd = tagEnd
-  if (name === 'html' && result.htmlTagEnd === undefined) result.htmlTagEnd = tagEnd
   if (name === 'base' && result.baseHref === undefined && attrs.href !== undefined) {
-    result.baseHref = { url: trimAsciiWhitespace(attrs.href), line, start: tagStart, end: tagEnd }
+    const url = trimAsciiWhitespace(attrs.href)
+    result.baseHref = { url, line: line(), start: element.start, end: element.end }
   } else if (name === 'meta' && result.charset === undefined) {
     const charset = findCharset(attrs)
     if (charset !== undefined) result.charset = charset
@@ -145,31 +170,26 @@ interface ReadAttribute {
   decoded: DecodedValue
 }
 
-/**
- * Decodes the first occurrence of each scanned attribute (the browser drops later
- * duplicates) and checks them against parse5's reading; `undefined` if they differ.
- */
+/** Decodes the first occurrence of each scanned attribute (the browser drops later duplicates). */
 function readAttributes(
   html: string,
   attributes: ScannedAttribute[],
-  element: Element,
-): { first: Map<string, ReadAttribute>; values: Record<string, string> } | undefined {
+): { first: Map<string, ReadAttribute>; values: Record<string, string> } {
   const first = new Map<string, ReadAttribute>()
   const values: Record<string, string> = {}
   for (const attribute of attributes) {
     if (first.has(attribute.name)) continue
     const decoded = decodeAttributeValue(html.slice(attribute.valueStart, attribute.valueEnd))
-    const parsed = element.attrs[first.size]
-    if (!parsed) return
-    const parsedName = parsed.prefix ? `${parsed.prefix}:${parsed.name}` : parsed.name
-    if (asciiLowerCase(parsedName) !== attribute.name || parsed.value !== decoded.value) return
     first.set(attribute.name, { attribute, decoded })
-    Object.defineProperty(values, attribute.name, {
-      value: decoded.value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    })
+    // `__proto__` as an own property, not the prototype setter.
+    if (attribute.name === '__proto__') {
+      Object.defineProperty(values, attribute.name, {
+        value: decoded.value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
+    } else values[attribute.name] = decoded.value
   }
   return { first, values }
 }
@@ -185,7 +205,14 @@ function readUrlAttribute(
   if (kind === 'srcset') {
     for (const candidate of parseSrcset(decoded.value)) {
       const withDescriptor =
-        candidate.descriptor === undefined ? context : { ...context, descriptor: candidate.descriptor }
+        candidate.descriptor === undefined
+          ? context
+          : {
+              type: context.type,
+              element: context.element,
+              attribute: context.attribute,
+              descriptor: candidate.descriptor,
+            }
       addMapped(walk, element, attribute, decoded, candidate.start, candidate.end, withDescriptor)
     }
     return
@@ -211,7 +238,16 @@ function addMapped(
   const range = mapRange(walk, element, attribute, decoded, start, end)
   if (range) {
     const url = decoded.value.slice(start, end)
-    walk.references.push({ url, ...range, quote: attribute.quote, context, element })
+    const { quote } = attribute
+    walk.references.push({
+      url,
+      start: range.start,
+      end: range.end,
+      line: range.line,
+      quote,
+      context,
+      element,
+    })
   }
 }
 

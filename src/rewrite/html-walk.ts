@@ -42,8 +42,6 @@ export interface Walk {
   lineStarts: number[]
   references: HtmlReference[]
   warnings: HtmlWarning[]
-  /** Start offsets of start tags already read (the adoption agency clones elements, sharing their tag). */
-  seen: Set<number>
   result: HtmlReferences
 }
 
@@ -85,6 +83,10 @@ export function shorten(text: string): string {
 /** Offsets where lines start: after LF, and after a CR not followed by LF (the parser's line breaks). */
 export function lineStartsOf(text: string): number[] {
   const starts = [0]
+  if (!text.includes('\r')) {
+    for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) starts.push(at + 1)
+    return starts
+  }
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
     if (c === 0x0a || (c === 0x0d && text.charCodeAt(i + 1) !== 0x0a)) starts.push(i + 1)

@@ -100,6 +100,8 @@ export function ipfsLink(cid: string, filename: string, options: IpfsLinkOptions
  *   path inside a CID (`/ipfs/<cid>/a.png`) are not recognised.
  */
 export function parseIpfsLink(url: string): { cid: string; filename?: string } | undefined {
+  // Every form spells `ipfs` in the scheme, host or path, unless hidden from a plain search.
+  if (!IPFS_WORD.test(url) && !MAYBE_HIDDEN.test(url)) return undefined
   let parsed: URL
   try {
     parsed = new URL(url)
@@ -119,16 +121,32 @@ export function parseIpfsLink(url: string): { cid: string; filename?: string } |
   return filename === null ? { cid } : { cid, filename }
 }
 
+const IPFS_WORD = /ipfs/i
+/** Percent-encoding, a tab or newline (which the parser drops), or non-ASCII (which IDNA maps to ASCII in a host). */
+const MAYBE_HIDDEN = /[%\t\n\r\u0080-\uffff]/
+
+/** CIDs parsed before (a site links the same files from many pages); cleared when it grows large. */
+const PARSED = new Map<string, CID | undefined>()
+
 function parseCid(cid: string): CID | undefined {
+  if (PARSED.has(cid)) return PARSED.get(cid)
+  let parsed: CID | undefined
   try {
-    return CID.parse(cid)
+    parsed = CID.parse(cid)
   } catch {
-    return undefined
+    parsed = undefined
   }
+  if (PARSED.size >= 10_000) PARSED.clear()
+  PARSED.set(cid, parsed)
+  return parsed
 }
 
+/** Gateways parsed before: a site's links all name one. */
+const GATEWAYS = new Map<string, URL>()
+
 function parseGateway(gateway: string): URL {
-  let url: URL | undefined
+  let url = GATEWAYS.get(gateway)
+  if (url !== undefined) return url
   try {
     url = new URL(gateway)
   } catch {
@@ -144,6 +162,8 @@ function parseGateway(gateway: string): URL {
       `ipfsLink: the gateway must be an absolute http(s) URL without query or fragment, e.g. "https://gateway.example.com", got: ${JSON.stringify(gateway)}.`,
     )
   }
+  if (GATEWAYS.size >= 100) GATEWAYS.clear()
+  GATEWAYS.set(gateway, url)
   return url
 }
 
@@ -155,7 +175,9 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 /** `encodeURIComponent`, plus the five characters it leaves that CSS `url()` or HTML would trip on. */
 const encodeFilename = (name: string): string =>
-  encodeURIComponent(name.replace(LONE_SURROGATE, '\uFFFD')).replace(
-    /[!'()*]/g,
-    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
-  )
+  /^[\w.~-]*$/.test(name)
+    ? name
+    : encodeURIComponent(name.replace(LONE_SURROGATE, '\uFFFD')).replace(
+        /[!'()*]/g,
+        (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
+      )

@@ -1,8 +1,9 @@
 import { posix } from 'node:path'
 import { OWN_OUTPUT_FILES } from '../constants.js'
 import type { Warning } from '../warnings.js'
+import { createResolver } from './create-resolver.js'
 import { type IpfsLinkOptions, ipfsLink, parseIpfsLink } from './ipfs-link.js'
-import { matchAsset, resolveReference } from './resolve-reference.js'
+import { matchAsset, type ResolvedReference, resolveReference } from './resolve-reference.js'
 import type { Reference } from './types.js'
 
 /** A published asset, as the rewrite needs it. */
@@ -75,6 +76,50 @@ export function planReference(
     origins: context.origins,
     ...(baseHref === undefined ? {} : { baseHref }),
   })
+  return planResolved(reference, resolved, context)
+}
+
+/**
+ * {@link planReference} for every reference of one document: the same plans,
+ * with the URL resolution memoised per URL (see `createResolver`), IPFS links
+ * written once per file, and inline `data:` URLs left alone at a glance.
+ */
+export function createPlanner(
+  context: RewriteContext,
+  baseHref?: string,
+): (reference: Pick<Reference, 'url' | 'line'>) => Plan {
+  const resolve = createResolver({
+    documentPath: context.documentPath,
+    origins: context.origins,
+    ...(baseHref === undefined ? {} : { baseHref }),
+  })
+  const links = new Map<string, string>()
+  return (reference) => {
+    if (isDataUrl(reference.url)) return { action: 'keep' }
+    const existing = parseIpfsLink(reference.url)
+    if (existing !== undefined) return { action: 'keep', linked: existing.cid }
+    return planResolved(reference, resolve(reference.url), context, links)
+  }
+}
+
+/** Whether `url` is a `data:` URL as the URL parser reads it (leading C0 and spaces, and tabs and newlines, dropped). */
+function isDataUrl(url: string): boolean {
+  let i = 0
+  while (i < url.length && url.charCodeAt(i) <= 0x20) i++
+  let scheme = ''
+  for (; i < url.length && scheme.length < 5; i++) {
+    const c = url.charCodeAt(i)
+    if (c !== 0x09 && c !== 0x0a && c !== 0x0d) scheme += url.charAt(i)
+  }
+  return scheme.toLowerCase() === 'data:'
+}
+
+function planResolved(
+  reference: Pick<Reference, 'url' | 'line'>,
+  resolved: ResolvedReference,
+  context: RewriteContext,
+  links?: Map<string, string>,
+): Plan {
   if (resolved.kind !== 'asset' || OWN_OUTPUT_FILES.includes(resolved.path)) return { action: 'keep' }
   const path = matchAsset(resolved, (p) => context.assets.has(p) || context.skip?.has(p) === true)
   if (path !== undefined && context.skip?.has(path)) return { action: 'keep', path }
@@ -90,10 +135,11 @@ export function planReference(
       },
     }
   }
-  return {
-    action: 'rewrite',
-    url: withSuffix(ipfsLink(asset.cid, posix.basename(path), context.link), resolved.suffix),
-    path,
-    asset,
+  const key = `${asset.cid}/${path}`
+  let link = links?.get(key)
+  if (link === undefined) {
+    link = ipfsLink(asset.cid, posix.basename(path), context.link)
+    links?.set(key, link)
   }
+  return { action: 'rewrite', url: withSuffix(link, resolved.suffix), path, asset }
 }

@@ -150,7 +150,8 @@ export function matchAsset(
 ): string | undefined {
   if (resolved.kind !== 'asset') return undefined
   const { path } = resolved
-  for (const candidate of [path, path.normalize('NFC'), path.normalize('NFD')]) {
+  if (hasPath(path)) return path
+  for (const candidate of [path.normalize('NFC'), path.normalize('NFD')]) {
     if (hasPath(candidate)) return candidate
   }
   return undefined

@@ -2,7 +2,7 @@ import type { Warning } from '../warnings.js'
 import { applyEdits } from './apply-edits.js'
 import { escapeCssUrl } from './css-escapes.js'
 import { findHtmlReferences, type HtmlReference, type HtmlReferences } from './html-references.js'
-import { type PublishedAsset, planReference, type RewriteContext } from './plan-reference.js'
+import { createPlanner, type PublishedAsset, type RewriteContext } from './plan-reference.js'
 import type { RewrittenReference } from './rewrite-stylesheet.js'
 import type { Edit } from './types.js'
 
@@ -68,6 +68,7 @@ function needsIntegrity(reference: HtmlReference): boolean {
 
 /** Escapes text for an HTML attribute value delimited by `quote` (or unquoted). */
 function escapeAttribute(text: string, quote: string): string {
+  if (!/[&"']/.test(text)) return text
   let out = text.replace(/&/g, '&amp;')
   if (quote !== "'") out = out.replace(/"/g, '&quot;')
   if (quote !== '"') out = out.replace(/'/g, '&#39;')
@@ -106,13 +107,14 @@ export function rewriteHtml(
   const rewritten: RewrittenReference[] = []
   const linkedCss: string[] = []
   const warnings: Warning[] = found.warnings.map((w) => ({ ...w, path: context.documentPath }))
-  // References of one attribute, to write its fallback once: key = insertAt + attribute.
-  const byAttribute = new Map<string, { refs: HtmlReference[]; insertAt: number; name: string }>()
+  // References of one attribute, to write its fallback once.
+  const groups: Array<{ refs: HtmlReference[]; insertAt: number; name: string }> = []
 
   // The page loads a script whose IPFS links need the runtime's fallback.
   let scriptNeedsRuntime = false
+  const planReference = createPlanner(context, baseHref)
   for (const reference of found.references) {
-    const plan = planReference(reference, context, baseHref)
+    const plan = planReference(reference)
     if (plan.path !== undefined && options.runtimeFor?.has(plan.path)) scriptNeedsRuntime = true
     if (plan.action === 'keep') {
       if (plan.warning) warnings.push(plan.warning)
@@ -156,18 +158,16 @@ export function rewriteHtml(
       text: escapeAttribute(plan.url, reference.quote),
     })
     rewritten.push({ url: plan.url, path: plan.path, line: reference.line, css: false })
-    const key = `${element.insertAt}:${reference.context.attribute}`
-    const group = byAttribute.get(key) ?? {
-      refs: [],
-      insertAt: element.insertAt,
-      name: reference.context.attribute,
-    }
-    group.refs.push(reference)
-    byAttribute.set(key, group)
+    const name = reference.context.attribute
+    const last = groups[groups.length - 1]
+    // An attribute's references come one after another (they are ordered by position).
+    if (last !== undefined && last.insertAt === element.insertAt && last.name === name)
+      last.refs.push(reference)
+    else groups.push({ refs: [reference], insertAt: element.insertAt, name })
     if (needsIntegrity(reference)) addIntegrity(edits, element.attributes, element.insertAt, plan.asset)
   }
 
-  for (const { refs, insertAt, name } of byAttribute.values()) {
+  for (const { refs, insertAt, name } of groups) {
     const raw = rawAttributeValue(html, refs[0] as HtmlReference, refs[refs.length - 1] as HtmlReference)
     const value = refs[0]?.quote === '"' ? raw : raw.replace(/"/g, '&quot;')
     edits.push({

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import iconv from 'iconv-lite'
 
 /** A document's bytes as text, and the way back to exactly those bytes. */
@@ -41,6 +42,11 @@ export function decodeDocument(bytes: Buffer, kind: 'html' | 'css'): DecodedText
     const declared = declaredCharset(bytes)
     if (declared !== undefined && LATIN.has(declared)) charset = 'windows-1252'
     else if (declared !== undefined && !UTF8.has(declared)) return undefined
+  }
+  // Valid UTF-8 decodes and encodes back to the same bytes (a BOM included): Node's own codec, no check needed.
+  if (charset === 'utf-8') {
+    if (!isUtf8(bytes)) return undefined
+    return { text: bytes.toString('utf8'), encode: (t) => Buffer.from(t, 'utf8') }
   }
   const text = iconv.decode(bytes, charset, { stripBOM: false })
   const encode = (t: string) => iconv.encode(t, charset, { addBOM: false })

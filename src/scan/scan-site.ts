@@ -153,11 +153,28 @@ export async function scanSite(options: ScanOptions): Promise<ScanResult> {
     if (entry.dirent.isDirectory()) siteDirs.add(entry.path.replace(/\/$/, ''))
     else if (entry.dirent.isFile()) {
       const source = path.join(dir, entry.path)
-      assets.set(entry.path, { path: entry.path, source, size: 0, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 0 })
+      assets.set(entry.path, {
+        path: entry.path,
+        source,
+        size: 0,
+        mtimeMs: 0,
+        atimeMs: 0,
+        ctimeMs: 0,
+        ino: 0,
+      })
     } else if (entry.dirent.isSymbolicLink()) {
       const { target, isDir } = await checkSymlink(rootReal, dir, entry.path)
       if (isDir) needsFollow = true
-      else assets.set(entry.path, { path: entry.path, source: target, size: 0, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 0 })
+      else
+        assets.set(entry.path, {
+          path: entry.path,
+          source: target,
+          size: 0,
+          mtimeMs: 0,
+          atimeMs: 0,
+          ctimeMs: 0,
+          ino: 0,
+        })
     }
   }
 
@@ -179,7 +196,15 @@ export async function scanSite(options: ScanOptions): Promise<ScanResult> {
       if (assets.has(entry.path)) continue
       const source = await fs.realpath(path.join(dir, entry.path))
       if (!isInside(rootReal, source)) throw errors.symlinkOutside(path.join(dir, entry.path), source, dir)
-      assets.set(entry.path, { path: entry.path, source, size: 0, mtimeMs: 0, atimeMs: 0, ctimeMs: 0, ino: 0 })
+      assets.set(entry.path, {
+        path: entry.path,
+        source,
+        size: 0,
+        mtimeMs: 0,
+        atimeMs: 0,
+        ctimeMs: 0,
+        ino: 0,
+      })
     }
   }
 

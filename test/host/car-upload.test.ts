@@ -61,7 +61,7 @@ async function blockCount(dir: string): Promise<number> {
 
 beforeAll(async () => {
   const out = path.join(await dirs.make('site'), 'out')
-  const result = await publish({ dir: FIXTURE_SITE, out, cacheDir: false })
+  const result = await publish({ dir: FIXTURE_SITE, out, cacheDir: false, car: path.join(out, 'site.car') })
   car = result.car as string
   root = result.root
   carBytes = await fs.readFile(car)

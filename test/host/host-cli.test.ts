@@ -78,7 +78,7 @@ async function makeCar(
 ): Promise<{ car: Buffer; root: string }> {
   const dir = await dirs.make(label)
   for (const [name, content] of Object.entries(files)) await fs.writeFile(path.join(dir, name), content)
-  const result = await publish({ dir, out: `${dir}-out`, cacheDir: false })
+  const result = await publish({ dir, out: `${dir}-out`, cacheDir: false, car: true })
   return { car: await fs.readFile(result.car as string), root: result.root }
 }
 
@@ -86,6 +86,12 @@ async function createTokenCli(repo: string): Promise<string> {
   const run = await runCli(['host', 'token', 'create', '--repo', repo, '--label', 'ci'])
   expect(run.code).toBe(0)
   return run.stdout.trim()
+}
+
+/** How many block files the repo holds. */
+async function blockFiles(repo: string): Promise<number> {
+  const names = await fs.readdir(path.join(repo, 'blocks'), { recursive: true }).catch(() => [])
+  return names.filter((name) => String(name).endsWith('.data')).length
 }
 
 afterEach(async () => {
@@ -317,16 +323,15 @@ describe('p2pcdn host (CLI)', () => {
       '<p>acknowledged</p>',
     )
 
-    // Half a big upload, then kill -9 while the host is taking it in.
+    // Half a big upload, then kill -9 while the host is storing its blocks (they go to the store
+    // as they arrive, and are pinned only once the whole DAG is there).
+    const before = await blockFiles(repo)
     const url = new URL(`${info.http}${CAR_UPLOAD_PATH}`)
     const req = httpRequest(url, { method: 'POST', headers: { ...auth, 'Content-Length': big.car.length } })
     req.on('error', () => {})
     req.write(big.car.subarray(0, big.car.length / 2))
     await eventually(
-      async () => {
-        const files = await fs.readdir(path.join(repo, 'tmp')).catch(() => [])
-        return files.length > 0 ? true : undefined
-      },
+      async () => ((await blockFiles(repo)) > before ? true : undefined),
       20_000,
       'the upload to reach the host',
     )

@@ -41,7 +41,7 @@ async function publishedSite(label: string, text: string) {
   await fs.writeFile(path.join(dir, 'index.html'), `<!doctype html><p>${text}</p>`)
   await fs.writeFile(path.join(dir, 'big.bin'), Buffer.alloc(2 * 1024 * 1024 + 5, text))
   const out = path.join(await dirs.make(`${label}-out`), 'site')
-  const result = await publish({ dir, out, cacheDir: false })
+  const result = await publish({ dir, out, cacheDir: false, car: true })
   return { root: result.root, car: result.car as string, out }
 }
 

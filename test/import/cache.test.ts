@@ -28,7 +28,9 @@ async function makeSite(base: string, name: string, small: number, large: number
   const dir = path.join(base, name)
   await fs.mkdir(path.join(dir, 'img'), { recursive: true })
   await Promise.all(
-    Array.from({ length: small }, (_, i) => fs.writeFile(path.join(dir, 'img', `a-${i}.png`), randomBytes(20_000))),
+    Array.from({ length: small }, (_, i) =>
+      fs.writeFile(path.join(dir, 'img', `a-${i}.png`), randomBytes(20_000)),
+    ),
   )
   for (let i = 0; i < large; i++) await fs.writeFile(path.join(dir, `video-${i}.bin`), randomBytes(3_000_000))
   await fs.writeFile(path.join(dir, 'index.html'), '<img src="img/a-0.png">')
@@ -63,7 +65,12 @@ describe('the cache: an index, not a second copy', () => {
     expect(all.sites.map((s) => s.dir)).toEqual(sites)
     const oneSite = Math.max(...all.sites.map((s) => s.size))
     // Room for two: publishing `one` again keeps it (just published) and `three`, drops `two`.
-    await publish({ dir: sites[0] as string, out: `${sites[0]}-p2p`, cacheDir, cacheMaxSize: 2 * oneSite + 100 })
+    await publish({
+      dir: sites[0] as string,
+      out: `${sites[0]}-p2p`,
+      cacheDir,
+      cacheMaxSize: 2 * oneSite + 100,
+    })
     const after = await cacheUsage(cacheDir)
     expect(after.sites.map((s) => s.dir)).toEqual([sites[2], sites[0]])
     expect(after.size).toBeLessThanOrEqual(2 * oneSite + 100)

@@ -118,9 +118,11 @@ describe('publish', () => {
     // And again from the cache's index, the leaves read back from the output's files.
     await publish({ dir, ...at('d'), cacheDir })
     for (const name of ['p2pcdn-manifest.json', '.car']) {
-      const file = (run: string) => (name === '.car' ? path.join(base, `${run}.car`) : path.join(base, run, name))
+      const file = (run: string) =>
+        name === '.car' ? path.join(base, `${run}.car`) : path.join(base, run, name)
       const bytes = await fs.readFile(file('a'))
-      for (const run of ['b', 'c', 'd']) expect((await fs.readFile(file(run))).equals(bytes), `${run} ${name}`).toBe(true)
+      for (const run of ['b', 'c', 'd'])
+        expect((await fs.readFile(file(run))).equals(bytes), `${run} ${name}`).toBe(true)
     }
     expect(b.root).toBe(a.root)
     expect(c.root).toBe(a.root)
@@ -185,7 +187,10 @@ describe('publish', () => {
     const [index] = await fs.readdir(path.join(cacheDir, 'index'))
     const indexFile = path.join(cacheDir, 'index', index as string)
     const text = await fs.readFile(indexFile, 'utf8')
-    await fs.writeFile(indexFile, text.replace(/"size":(\d)/, (_, d) => `"size":${(Number(d) + 1) % 10}`))
+    await fs.writeFile(
+      indexFile,
+      text.replace(/"size":(\d)/, (_, d) => `"size":${(Number(d) + 1) % 10}`),
+    )
     const fourth = await publish({ dir, out, cacheDir })
     expect(fourth.imported).toBe(fourth.files)
     expect(fourth.root).toBe(first.root)
@@ -193,7 +198,10 @@ describe('publish', () => {
     // An index that is whole but wrong (a CID that is not the file's, its checksum made again): the
     // CAR's leaves, read from the files and hashed, catch it, and publish runs again reading every file.
     const body = JSON.parse(await fs.readFile(indexFile, 'utf8'))
-    body.entries['robots.txt'].cid = CID.createV1(raw.code, await sha256.digest(Buffer.from('other bytes'))).toString()
+    body.entries['robots.txt'].cid = CID.createV1(
+      raw.code,
+      await sha256.digest(Buffer.from('other bytes')),
+    ).toString()
     body.sha256 = createHash('sha256').update(JSON.stringify(body.entries)).digest('hex')
     await fs.writeFile(indexFile, JSON.stringify(body))
     const fifth = await publish({ dir, out, cacheDir, car: true })

@@ -2,8 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Readable } from 'node:stream'
 import { CID } from 'multiformats/cid'
 import { CAR_UPLOAD_PATH, MISSING_BLOCKS_PATH, STATUS_PATH } from '../../constants.js'
-import { CarUploadError, type ImportCarResult } from '../car-upload.js'
-import type { PinRequests, PinStatus } from '../pin-requests.js'
+import { CarUploadError, type IngestCarResult } from '../car-upload.js'
+import type { DagIndex } from '../dag-index.js'
+import type { PinRequests } from '../pin-requests.js'
 import type { TokenVerifier } from '../tokens.js'
 import type { HostMetrics } from './metrics.js'
 import { handlePinningApi } from './pinning-api.js'
@@ -16,7 +17,8 @@ export interface RouterDeps {
   pins: PinRequests
   metrics: HostMetrics
   gateway: (req: IncomingMessage, res: ServerResponse) => Promise<void>
-  importCar: (body: Readable) => Promise<ImportCarResult>
+  /** Stores and checks an uploaded CAR (not pinned yet); `previous` is the CID of the pin it replaces. */
+  ingestCar: (body: Readable, previous?: CID) => Promise<IngestCarResult>
   /** Of these CIDs, those whose blocks are not in the store. */
   missingBlocks: (cids: CID[]) => Promise<CID[]>
   status: () => Promise<unknown>
@@ -152,7 +154,8 @@ async function uploadCar(
       'The `meta` parameter must be a JSON object of at most 1000 string values, e.g. {"app_id":"p2pcdn"}.',
     )
   }
-  if (replace !== undefined && !deps.pins.get(owner, replace)) {
+  const previous = replace === undefined ? undefined : deps.pins.get(owner, replace)
+  if (replace !== undefined && !previous) {
     req.resume()
     return sendFailure(
       res,
@@ -161,9 +164,9 @@ async function uploadCar(
       `No pin request ${JSON.stringify(replace)} to replace for this access token.`,
     )
   }
-  let result: ImportCarResult
+  let result: IngestCarResult
   try {
-    result = await deps.importCar(req)
+    result = await deps.ingestCar(req, previous ? CID.parse(previous.pin.cid) : undefined)
   } catch (err) {
     if (err instanceof CarUploadError) {
       req.resume()
@@ -171,17 +174,16 @@ async function uploadCar(
     }
     throw err
   }
-  const pins: PinStatus[] = []
-  for (const root of result.roots) {
-    pins.push(
-      await deps.pins.addPinned(
-        owner,
-        { cid: root.toString(), ...(name !== undefined ? { name } : {}), ...(meta ? { meta } : {}) },
-        { status_details: 'pinned from a CAR upload', dag_blocks: String(result.blocks) },
-      ),
-    )
-  }
-  if (replace !== undefined) await deps.pins.remove(owner, replace)
+  // The new pins, their requests and the replaced request (and its pin) go in one batch.
+  const pins = await deps.pins.addPinned(
+    owner,
+    result.roots.map((root, i) => ({
+      pin: { cid: root.toString(), ...(name !== undefined ? { name } : {}), ...(meta ? { meta } : {}) },
+      dag: result.dags[i] as DagIndex,
+    })),
+    { status_details: 'pinned from a CAR upload', dag_blocks: String(result.blocks) },
+    replace,
+  )
   sendJson(res, 201, {
     roots: result.roots.map(String),
     blocks: result.blocks,

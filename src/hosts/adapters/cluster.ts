@@ -9,7 +9,6 @@
  */
 import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { P2pcdnError } from '../../errors.js'
 import { SITE_META_KEY } from '../../push/site-identity.js'
 import { HostError, type HostRequest, hostRequest, type RetryPolicy } from '../http.js'
 import type { HostAdapter, HostCheck, HostTarget, PushJob, PushOutcome } from '../types.js'
@@ -191,7 +190,7 @@ async function uploadCar(
   // of an `X-Stream-Error` trailer after a 200, which fetch cannot read.
   query.set('stream-channels', 'false')
   const boundary = `p2pcdn-${randomBytes(12).toString('hex')}`
-    const head = Buffer.from(
+  const head = Buffer.from(
     `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="site.car"\r\nContent-Type: application/vnd.ipld.car\r\n\r\n`,
   )
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
