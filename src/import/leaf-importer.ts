@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto'
 import * as dagPb from '@ipld/dag-pb'
 import { UnixFS } from 'ipfs-unixfs'
 import type { ImporterOptions } from 'ipfs-unixfs-importer'
 import { CID } from 'multiformats/cid'
 import { create as createDigest } from 'multiformats/hashes/digest'
 import { CODEC_DAG_PB, CODEC_RAW, type ProfileName } from '../constants.js'
-import { type LeafLocation, sha256Of } from './source-blocks.js'
+import type { LeafLocation } from './source-blocks.js'
 
 const SHA2_256 = 0x12
 
@@ -19,13 +20,14 @@ const LEAF_FORMAT: Record<ProfileName, { rawLeaves: boolean; cidVersion: 0 | 1 }
 /** The leaf block for `data` under the profile's leaf format, with where `data` sits inside it. */
 function leafBlock(data: Uint8Array, rawLeaves: boolean) {
   if (rawLeaves) return { block: data, unixfs: undefined, pre: undefined, post: undefined }
-  const unixfs = new UnixFS({ type: 'file', data })
-  const block = dagPb.encode({ Data: unixfs.marshal(), Links: [] })
+  const block = dagPb.encode({ Data: new UnixFS({ type: 'file', data }).marshal(), Links: [] })
   // The envelope is a few bytes of protobuf fields; the data sits between them, whole.
   const at = Buffer.from(block.buffer, block.byteOffset, block.byteLength).indexOf(data)
   return {
     block,
-    unixfs,
+    // What the importer's reducer reads of a leaf is its size: a UnixFS without the data says it
+    // (as `fileSize()`), so the layout does not hold every pending leaf's bytes a second time.
+    unixfs: new UnixFS({ type: 'file', blockSizes: [BigInt(data.byteLength)] }),
     pre: block.slice(0, at),
     post: block.slice(at + data.byteLength),
   }
@@ -53,7 +55,9 @@ export function locatingBufferImporter(
       yield async () => {
         const { block, unixfs, pre, post } = leafBlock(data, rawLeaves)
         const elsewhere = rawLeaves ? hashRawLeaf?.(file.path ?? '', at, data.byteLength) : undefined
-        const digest = createDigest(SHA2_256, await (elsewhere ?? sha256Of(block)))
+        // Here, on this thread: the importer already runs 16 of these at once, and handing each
+        // block to WebCrypto's thread pool would copy it (a second copy of the file in flight).
+        const digest = createDigest(SHA2_256, await (elsewhere ?? createHash('sha256').update(block).digest()))
         const cid =
           rawLeaves || cidVersion === 1
             ? CID.createV1(rawLeaves ? CODEC_RAW : CODEC_DAG_PB, digest)
