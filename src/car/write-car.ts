@@ -98,26 +98,20 @@ export async function* walkDag(
   }
 }
 
-export interface EncodeCarOptions extends WriteCarOptions {
-  /** Only the blocks whose keys (`blockKey`) are in this set go into the CAR (the walk still covers the whole DAG). */
-  only?: Set<string>
-}
-
 /**
- * The DAG under `root` as a CARv1 byte stream whose single root is `root`, in the walk's order,
- * gathered into writes of about a megabyte. Deterministic: the same DAG always gives the same
- * bytes. Throws {@link BadBlockError} when a block is missing or damaged.
+ * `blocks` (e.g. {@link walkDag}'s) as a CARv1 byte stream whose single root is `root`, gathered
+ * into writes of about a megabyte. Deterministic: the same blocks in the same order always give
+ * the same bytes. Whatever `blocks` throws (a {@link BadBlockError}) ends the stream with it.
  */
 export async function* encodeCar(
   root: CID,
-  blockstore: Pick<Blockstore, 'get'>,
-  options: EncodeCarOptions = {},
+  blocks: AsyncIterable<{ cid: CID; bytes: Uint8Array }>,
+  options: Pick<WriteCarOptions, 'onProgress'> = {},
 ): AsyncGenerator<Uint8Array[]> {
   const { writer, out } = CarWriter.create([root])
   const feeding = (async () => {
     try {
-      for await (const block of walkDag(root, blockstore, options)) {
-        if (options.only !== undefined && !options.only.has(blockKey(block.cid))) continue
+      for await (const block of blocks) {
         await writer.put(block)
         options.onProgress?.(new CustomProgressEvent('p2pcdn:car:block', { bytes: block.bytes.length }))
       }
@@ -160,7 +154,7 @@ export async function writeCar(
   }
   const handle = await fs.open(file, 'w')
   try {
-    for await (const batch of encodeCar(root, blockstore, { ...options, onProgress })) {
+    for await (const batch of encodeCar(root, walkDag(root, blockstore, options), { onProgress })) {
       await handle.writev(batch)
       for (const chunk of batch) bytes += chunk.length
     }

@@ -140,6 +140,20 @@ async function* streamWithHash(pending: Pending, signal?: AbortSignal): AsyncGen
   }
 }
 
+/** One zeroed chunk, shared: what the importer's chunker is fed for a file the hash pool reads itself. */
+const PLACEHOLDER = new Uint8Array(CHUNK_V1)
+
+/**
+ * A file's length in views of {@link PLACEHOLDER}, a chunk at a time: the importer's layout needs
+ * the chunks' sizes, and the pool's threads supply the leaves' hashes from the file itself.
+ */
+async function* placeholders(size: number, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < size; at += CHUNK_V1) {
+    signal?.throwIfAborted()
+    yield PLACEHOLDER.subarray(0, Math.min(CHUNK_V1, size - at))
+  }
+}
+
 /** The inner nodes of a file's DAG (the blocks under `root` that are not its leaves), from the store. */
 async function innerNodes(
   root: CID,
@@ -228,10 +242,14 @@ async function importThrough(
         yield { path: String(index), content: bytes }
       } else {
         if (pool) {
-          // Raw leaves: the pool hashes the whole file and its leaves on every core; this thread only chunks.
+          // Raw leaves: the pool's threads read and hash the whole file and each leaf; this thread
+          // reads nothing, it only lays the leaves out (their bytes are never needed here).
           item.hash = undefined
+          item.read = item.fingerprint.size
           item.digest = pool.hash(item.asset.source, 0, -1, item.fingerprint.size)
           item.digest.catch(() => {})
+          yield { path: String(index), content: placeholders(item.fingerprint.size, signal) }
+          continue
         }
         yield { path: String(index), content: streamWithHash(item, signal) }
       }

@@ -57,7 +57,10 @@ export function locatingBufferImporter(
         const elsewhere = rawLeaves ? hashRawLeaf?.(file.path ?? '', at, data.byteLength) : undefined
         // Here, on this thread: the importer already runs 16 of these at once, and handing each
         // block to WebCrypto's thread pool would copy it (a second copy of the file in flight).
-        const digest = createDigest(SHA2_256, await (elsewhere ?? createHash('sha256').update(block).digest()))
+        const digest = createDigest(
+          SHA2_256,
+          await (elsewhere ?? createHash('sha256').update(block).digest()),
+        )
         const cid =
           rawLeaves || cidVersion === 1
             ? CID.createV1(rawLeaves ? CODEC_RAW : CODEC_DAG_PB, digest)

@@ -1,7 +1,7 @@
 import { blockLength, headerLength } from '@ipld/car/buffer-writer'
 import * as dagPb from '@ipld/dag-pb'
 import type { CID } from 'multiformats/cid'
-import { encodeCar } from '../car/write-car.js'
+import { encodeCar, walkDag } from '../car/write-car.js'
 import { CODEC_DAG_PB } from '../constants.js'
 import type { SiteBlocks } from '../hosts/types.js'
 import type { SourceBlockstore } from '../import/source-blocks.js'
@@ -57,13 +57,18 @@ export function siteBlocks(root: CID, store: SourceBlockstore): SiteBlocks {
       return bytes
     },
     async *car(options = {}) {
-      for await (const batch of encodeCar(root, store, {
-        trusted: () => true,
-        ...(options.only ? { only: options.only } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      })) {
-        yield* batch
-      }
+      const { only, signal } = options
+      // The whole DAG, walked; or just the wanted blocks, in the same order, no other leaf read.
+      const blocks =
+        only === undefined
+          ? walkDag(root, store, { trusted: () => true, ...(signal ? { signal } : {}) })
+          : (async function* () {
+              for (const cid of (await walk()).cids) {
+                signal?.throwIfAborted()
+                if (only.has(blockKey(cid))) yield { cid, bytes: await store.read(cid) }
+              }
+            })()
+      for await (const batch of encodeCar(root, blocks)) yield* batch
     },
   }
 }
