@@ -11,10 +11,11 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { CarBlockIterator } from '@ipld/car/iterator'
-import { CarWriter } from '@ipld/car/writer'
 import { postFile } from './host-clients.js'
 import { initKuboRepo, startKuboDaemon, timeKuboDagImport } from './kubo-reference.js'
 import { REPO } from './runners.js'
+
+const { encodeCar } = await import(path.join(REPO, 'dist/src/index.js'))
 
 const run = promisify(execFile)
 const CAR_PATH = '/p2pcdn/v1/car'
@@ -35,16 +36,11 @@ export async function carBlocks(file) {
   return { roots: await iterator.getRoots(), blocks }
 }
 
-/** A CAR (bytes) with `roots` and the given blocks. */
-export async function encodeCar(roots, blocks) {
-  const { writer, out } = CarWriter.create(roots)
+/** A CAR's bytes: its one root, then the given blocks (the library's `encodeCar`, as pushes make them). */
+async function carOf(roots, blocks) {
+  if (roots.length !== 1) throw new Error(`expected a CAR with one root, got ${roots.length}`)
   const chunks = []
-  const collected = (async () => {
-    for await (const chunk of out) chunks.push(chunk)
-  })()
-  for (const block of blocks) await writer.put(block)
-  await writer.close()
-  await collected
+  for await (const batch of encodeCar(roots[0], blocks)) chunks.push(...batch)
   return Buffer.concat(chunks)
 }
 
@@ -85,7 +81,7 @@ export async function pushDelta(url, token, { roots, blocks }, replace) {
   const missing = new Set((await res.json()).missing)
   let request
   if (missing.size > 0) {
-    const car = await encodeCar(
+    const car = await carOf(
       roots,
       blocks.filter((b) => missing.has(b.cid.toString())),
     )

@@ -6,6 +6,7 @@
  * plus the IPIP-499 profile of the content, with telemetry off: nothing leaves this machine.
  * Without the binary (scripts/install-ipfs-peers.sh builds it) the rows are skipped, saying why.
  */
+
 import { execFile, spawn } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 import fs from 'node:fs/promises'
@@ -15,6 +16,7 @@ import { promisify } from 'node:util'
 import { waitForQuiet } from './cpu-meter.js'
 import { generateSite, writeLargeFile } from './generate.js'
 import { runTimed, syncDisks } from './proc.js'
+import { throughputFigure } from './report.js'
 import { mbps, summarise } from './stats.js'
 
 const run = promisify(execFile)
@@ -127,26 +129,11 @@ export async function timeKuboPublish({ kubo, dir, bytes, times, scratch, profil
 }
 
 /**
- * A row of publish's report table: p2pcdn's MB/s beside Kubo's (ratio = ours / Kubo's, no
- * target), in the shape of report.js's figures.
+ * A row of publish's report table: p2pcdn's MB/s beside Kubo's (ratio = ours / Kubo's, held to
+ * `threshold` when given): report.js's throughput figure under Kubo's name.
  */
 export function kuboFigure(id, label, ours, ref, threshold) {
-  const ratio = ref ? ours.mbps / ref.mbps : null
-  const target =
-    threshold === undefined ? null : { kind: 'ratio', op: '>=', threshold, text: `>= ${threshold}×` }
-  return {
-    id,
-    label,
-    value: ours.mbps,
-    unit: 'MB/s',
-    ms: ours.bestMs,
-    reference: ref
-      ? { name: 'Kubo add + dag export', command: ref.command, value: ref.mbps, unit: 'MB/s', ms: ref.bestMs }
-      : null,
-    ratio,
-    target,
-    pass: target === null || ratio === null ? null : ratio >= threshold,
-  }
+  return throughputFigure(id, label, ours, ref && { ...ref, name: 'Kubo add + dag export' }, threshold)
 }
 
 /** The seeds bench/lib/scenario-large.js and scenario-site.js write their data with. */

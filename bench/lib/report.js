@@ -27,7 +27,7 @@ const check = (target, x) =>
       : x <= target.threshold
 
 /** A throughput figure beside one reference: ratio = our MB/s over theirs. */
-function throughputFigure(id, label, ours, ref, threshold) {
+export function throughputFigure(id, label, ours, ref, threshold) {
   const target = threshold === undefined ? undefined : ratioTarget('>=', threshold)
   const ratio = ref ? ours.mbps / ref.mbps : null
   return {

@@ -9,6 +9,7 @@ import {
   parseSize,
   pruneCache,
 } from '../../src/index.js'
+import { human } from '../format.js'
 
 interface CacheFlags {
   cacheDir?: string
@@ -16,13 +17,6 @@ interface CacheFlags {
   json?: boolean
   maxSize?: string
 }
-
-const human = (bytes: number) =>
-  bytes >= 1e9
-    ? `${(bytes / 1e9).toFixed(2)} GB`
-    : bytes >= 1e6
-      ? `${(bytes / 1e6).toFixed(1)} MB`
-      : `${(bytes / 1e3).toFixed(1)} kB`
 
 /** The cache folder and size limit: the flags, else the config file, else the defaults. */
 async function cacheSettings(flags: CacheFlags): Promise<{ cacheDir: string; maxSize: number }> {

@@ -7,14 +7,8 @@ import type { P2pcdnOptions } from '../../src/options.js'
 import { type PublishResult, publish } from '../../src/publish.js'
 import type { PushSiteResult } from '../../src/push/push-site.js'
 import { EXIT } from '../exit-codes.js'
+import { human } from '../format.js'
 import { createProgressBar } from '../progress-bar.js'
-
-const human = (bytes: number) =>
-  bytes >= 1e9
-    ? `${(bytes / 1e9).toFixed(2)} GB`
-    : bytes >= 1e6
-      ? `${(bytes / 1e6).toFixed(1)} MB`
-      : `${(bytes / 1e3).toFixed(1)} kB`
 
 function summary(result: PublishResult): string {
   const seconds = result.durationMs / 1000

@@ -105,6 +105,17 @@ function checkReadable(file: string): void {
   }
 }
 
+/** An asset found by the listing, its size, times and inode read once every asset is known. */
+const unstatted = (relPath: string, source: string): ScannedAsset => ({
+  path: relPath,
+  source,
+  size: 0,
+  mtimeMs: 0,
+  atimeMs: 0,
+  ctimeMs: 0,
+  ino: 0,
+})
+
 /** The site folders with no asset beneath them and no site folder inside them. */
 function emptyDirectories(siteDirs: Set<string>, assetDirs: Set<string>): string[] {
   const parents = new Set([...siteDirs].map((d) => path.posix.dirname(d)))
@@ -153,28 +164,11 @@ export async function scanSite(options: ScanOptions): Promise<ScanResult> {
     if (entry.dirent.isDirectory()) siteDirs.add(entry.path.replace(/\/$/, ''))
     else if (entry.dirent.isFile()) {
       const source = path.join(dir, entry.path)
-      assets.set(entry.path, {
-        path: entry.path,
-        source,
-        size: 0,
-        mtimeMs: 0,
-        atimeMs: 0,
-        ctimeMs: 0,
-        ino: 0,
-      })
+      assets.set(entry.path, unstatted(entry.path, source))
     } else if (entry.dirent.isSymbolicLink()) {
       const { target, isDir } = await checkSymlink(rootReal, dir, entry.path)
       if (isDir) needsFollow = true
-      else
-        assets.set(entry.path, {
-          path: entry.path,
-          source: target,
-          size: 0,
-          mtimeMs: 0,
-          atimeMs: 0,
-          ctimeMs: 0,
-          ino: 0,
-        })
+      else assets.set(entry.path, unstatted(entry.path, target))
     }
   }
 
@@ -196,15 +190,7 @@ export async function scanSite(options: ScanOptions): Promise<ScanResult> {
       if (assets.has(entry.path)) continue
       const source = await fs.realpath(path.join(dir, entry.path))
       if (!isInside(rootReal, source)) throw errors.symlinkOutside(path.join(dir, entry.path), source, dir)
-      assets.set(entry.path, {
-        path: entry.path,
-        source,
-        size: 0,
-        mtimeMs: 0,
-        atimeMs: 0,
-        ctimeMs: 0,
-        ino: 0,
-      })
+      assets.set(entry.path, unstatted(entry.path, source))
     }
   }
 

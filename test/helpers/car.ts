@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises'
-import { CarReader } from '@ipld/car'
+import { CarReader, CarWriter } from '@ipld/car'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { exporter } from 'ipfs-unixfs-exporter'
 import type { CID } from 'multiformats/cid'
@@ -26,5 +26,21 @@ export async function catFromBlocks(store: MemoryBlockstore, ipfsPath: string): 
   if (entry.type !== 'file' && entry.type !== 'raw') throw new Error(`${ipfsPath} is a ${entry.type}`)
   const chunks: Uint8Array[] = []
   for await (const chunk of entry.content()) chunks.push(chunk)
+  return Buffer.concat(chunks)
+}
+
+/** A CARv1's bytes: `roots`, then `blocks` as given (tampered or partial ones included: nothing is checked). */
+export async function carBytes(
+  roots: CID[],
+  blocks: Iterable<{ cid: CID; bytes: Uint8Array }> | AsyncIterable<{ cid: CID; bytes: Uint8Array }>,
+): Promise<Buffer> {
+  const { writer, out } = CarWriter.create(roots)
+  const chunks: Uint8Array[] = []
+  const collected = (async () => {
+    for await (const chunk of out) chunks.push(chunk)
+  })()
+  for await (const block of blocks) await writer.put(block)
+  await writer.close()
+  await collected
   return Buffer.concat(chunks)
 }

@@ -6,13 +6,14 @@
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { CarReader, CarWriter } from '@ipld/car'
+import { CarReader } from '@ipld/car'
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { afterAll, describe, expect, it } from 'vitest'
 import { importCars } from '../../src/host/index.js'
 import { publish } from '../../src/index.js'
+import { carBytes } from '../helpers/car.js'
 import { runCli } from '../helpers/cli.js'
 import { tempDirs } from '../helpers/fs.js'
 import { startTestHost } from '../helpers/host.js'
@@ -25,15 +26,7 @@ async function writeCar(
   roots: CID[],
   blocks: { cid: CID; bytes: Uint8Array }[],
 ): Promise<void> {
-  const { writer, out } = CarWriter.create(roots)
-  const chunks: Uint8Array[] = []
-  const collected = (async () => {
-    for await (const chunk of out) chunks.push(chunk)
-  })()
-  for (const block of blocks) await writer.put(block)
-  await writer.close()
-  await collected
-  await fs.writeFile(file, Buffer.concat(chunks))
+  await fs.writeFile(file, await carBytes(roots, blocks))
 }
 
 async function publishedSite(label: string, text: string) {

@@ -6,7 +6,6 @@
  * versions of the host) opens and is replaced correctly.
  */
 import '../../src/utils/promise-with-resolvers.js'
-import { CarWriter } from '@ipld/car'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import * as cborg from 'cborg'
 import { createHeliaLight } from 'helia'
@@ -18,6 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { base36, pinnedBlockKey } from '../../src/host/host-pins.js'
 import { CAR_UPLOAD_PATH, gcRepo, type PinStatus } from '../../src/host/index.js'
 import { openRepo } from '../../src/host/repo.js'
+import { carBytes } from '../helpers/car.js'
 import { tempDirs } from '../helpers/fs.js'
 import { startTestHost } from '../helpers/host.js'
 
@@ -54,15 +54,7 @@ async function makeSite(files: number, changed = 0): Promise<Site> {
 }
 
 async function carOf(root: CID, blocks: Iterable<{ cid: CID; bytes: Uint8Array }>): Promise<Uint8Array> {
-  const { writer, out } = CarWriter.create([root])
-  const chunks: Uint8Array[] = []
-  const collected = (async () => {
-    for await (const chunk of out) chunks.push(chunk)
-  })()
-  for (const block of blocks) await writer.put(block)
-  await writer.close()
-  await collected
-  return Buffer.concat(chunks)
+  return carBytes([root], blocks)
 }
 
 async function upload(url: string, auth: Record<string, string>, car: Uint8Array, query = '') {
