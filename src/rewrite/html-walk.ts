@@ -45,9 +45,13 @@ export interface Walk {
   result: HtmlReferences
 }
 
+/** An `&` the text right before a URL leaves open: what follows it decides whether it is a character reference. */
+const OPEN_REFERENCE = /&#?[A-Za-z0-9]*$/
+
 /**
  * The source range and line of decoded `[start, end)` of an attribute value, or
- * `undefined` with a warning when an end falls inside a character reference.
+ * `undefined` with a warning when an end falls inside a character reference or the start
+ * follows an unterminated one.
  */
 export function mapRange(
   walk: Walk,
@@ -68,6 +72,17 @@ export function mapRange(
     return
   }
   const rawStart = attribute.valueStart + decoded.rawStart(start)
+  const before = walk.html.slice(Math.max(attribute.valueStart, rawStart - 40), rawStart)
+  if (OPEN_REFERENCE.test(before)) {
+    const line = lineAt(walk.lineStarts, attribute.valueStart)
+    const url = shorten(decoded.value.slice(start, end))
+    walk.warnings.push({
+      code: 'W_HTML_REFERENCE_SPLIT',
+      message: `The URL "${url}" in the ${attribute.name} attribute of <${element.name}> on line ${line} follows a character reference written without its closing ";", so it is left as it is (a new URL there would change how that reference reads). End the reference with ";".`,
+      line,
+    })
+    return
+  }
   return {
     start: rawStart,
     end: attribute.valueStart + decoded.rawEnd(end),

@@ -183,6 +183,22 @@ describe('findHtmlReferences: warnings', () => {
     expect(result.warnings).toMatchObject([{ code: 'W_HTML_STYLE_UNMAPPED', line: 2 }])
   })
 
+  it.each([
+    ['<div style="background: url(&quot) no-repeat">', ') no-repeat'],
+    ['<div style="background:url(&quotimg.png&quot)">', undefined],
+    ['<img srcset="a.png 1x,&lt b.png 2x">', undefined],
+    ['<img srcset="a.png 1x,&#44b.png 2x">', 'b.png'],
+  ])('leaves a URL right after a reference without ";" as it is, with a warning: %j', (html, left) => {
+    // A new URL there could change how the reference reads (`&quot)` is a quote, `&quothttps` is not).
+    const result = findHtmlReferences(html)
+    if (left !== undefined) {
+      expect(result.references.map((ref) => ref.url)).not.toContain(left)
+      expect(result.warnings).toMatchObject([{ code: 'W_HTML_REFERENCE_SPLIT', line: 1 }])
+      expect(result.warnings[0]?.message).toContain('without its closing ";"')
+    }
+    for (const ref of result.references) expect(html.slice(0, ref.start)).not.toMatch(/&#?[A-Za-z0-9]*$/)
+  })
+
   it('skips a URL with a CDATA marker inside it, with a warning', () => {
     const result = findHtmlReferences(
       '<svg><style><![CDATA[a{fill:url("#a]]><![CDATA[b")}]]> b{fill:url(#c)}</style></svg>',
