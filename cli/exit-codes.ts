@@ -8,7 +8,7 @@ export const EXIT = {
   INTERNAL: 1,
   /** Bad usage: an unknown flag, an invalid option value, a broken config file. */
   USAGE: 2,
-  /** A problem with the input: missing or empty folder, unreadable file, bad symlink, output inside input. */
+  /** A problem with the input: missing or empty folder, unreadable file, bad symlink, output inside input, an output changed since its publish. */
   INPUT: 3,
   /** Pushing to hosts fell short: fewer hosts pinned the site than `--replication` asks. */
   REPLICATION: 4,
@@ -35,6 +35,7 @@ export function exitCodeFor(code: ErrorCode | undefined): number {
     case 'ERR_RESULTS_INVALID':
     case 'ERR_SYMLINK_OUTSIDE_ROOT':
     case 'ERR_SYMLINK_LOOP':
+    case 'ERR_OUTPUT_CHANGED':
       return EXIT.INPUT
     case 'ERR_HOST_UNREACHABLE':
     case 'ERR_HOST_AUTH':

@@ -74,6 +74,11 @@ export function createProgram(): Command {
       '--sw-source <url...>',
       "the service worker's trustless gateways (default: --gateway and the p2pcdn hosts)",
     )
+    .option(
+      '--sw-router <url...>',
+      "where the service worker asks for the site's providers (/routing/v1; default: its sources)",
+    )
+    .option('--no-sw-router', "no discovery: the service worker keeps its publish-time sources")
     .option('--no-push', 'do not push to the registered hosts')
     .option('--replication <n>', 'hosts that must pin the site (default: every registered host)')
     .option('--wait', 'wait until hosts report the site pinned (the default)')
@@ -87,6 +92,12 @@ export function createProgram(): Command {
       '--push-listen <multiaddr...>',
       'listen addresses of the node serving blocks to hosts (default: /ip4/0.0.0.0/tcp/0)',
     )
+    .option('--no-ipns', "do not sign an IPNS record (the site's name) for this version")
+    .option(
+      '--ipns-key <file>',
+      "the site's IPNS key, as `ipfs key export` writes it (default: $P2PCDN_IPNS_KEY, else ~/.config/p2pcdn/keys/<site id>.key, made on first use)",
+    )
+    .option('--ipns-lifetime <duration>', 'how long the IPNS record is valid, e.g. 7d or 48h (default: 7d)')
     .option('--json', 'print the result as one JSON object on stdout')
     .option('--dry-run', 'compute CIDs and report, write nothing')
     .option('--no-progress', 'no progress bar on stderr')
@@ -233,6 +244,10 @@ function addHostCommands(program: Command): void {
       'libp2p listen addresses (default: TCP 4011 and WebSockets 4012 on all interfaces)',
     )
     .option('--announce <multiaddr...>', 'addresses to announce instead of the listen addresses')
+    .option(
+      '--announce-http <url>',
+      "public URL of this host's HTTP gateway, announced to peers and in routing answers (default: the --http address)",
+    )
     .option('--bootstrap <multiaddr...>', 'peers to connect to at start (none by default)')
     .addOption(new Option('--dht <mode>', 'DHT to join').choices(['lan', 'public', 'off']).default('lan'))
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS and secure WebSockets')
@@ -243,10 +258,24 @@ function addHostCommands(program: Command): void {
     .option('--no-session', 'turn session discovery off')
     .option('--session-period <ms>', 'session length in milliseconds (default: 60000)')
     .option('--pin-timeout <seconds>', 'fail a pin whose content is not found in this time (default: 600)')
+    .option('--follow <name...>', 'IPNS names of sites to follow: each new version is fetched and pinned')
+    .option(
+      '--follow-from <url...>',
+      'hosts (HTTP URLs) asked first for the followed sites and their content',
+    )
+    .option('--follow-interval <seconds>', 'how often a followed name is checked (default: 30)')
+    .option(
+      '--follow-grace <seconds>',
+      "how long a followed site's previous version stays pinned (default: 600)",
+    )
+    .option(
+      '-c, --config <file>',
+      'host config file (JSON, the flags in camelCase); <repo>/host.json is read too',
+    )
     .option('--json', 'print the addresses in use as one JSON object on stdout')
-    .action(async (flags: Record<string, unknown>) => {
+    .action(async (flags: Record<string, unknown>, cmd: Command) => {
       const { runHost } = await import('./commands/host.js')
-      await runHost(flags)
+      await runHost(flags, cmd)
     })
   describeDefaultSubcommand(host, run)
   const token = host
@@ -316,6 +345,16 @@ function addHostCommands(program: Command): void {
     .option('--token-env <VAR>', 'environment variable holding one of its API.Authorizations secrets')
     .option('--session <name>', "CDN session name (default: the paper's unnamed session)")
     .option('--session-period <ms>', 'session length in milliseconds (default: 60000)')
+    .option(
+      '--follow <name...>',
+      'IPNS names the Kubo node follows: it pins each new version and holds the record',
+    )
+    .option('--follow-from <url...>', 'hosts (HTTP URLs) asked for the followed sites and their providers')
+    .option('--follow-interval <seconds>', 'how often a followed name is checked (default: 30)')
+    .option(
+      '--follow-grace <seconds>',
+      "how long a followed site's previous version stays pinned (default: 600)",
+    )
     .option('--json', 'print the start and each member joining or leaving as JSON lines on stdout')
     .action(async (flags: import('./commands/kubo-session.js').KuboSessionFlags) => {
       const { runKuboSession } = await import('./commands/kubo-session.js')

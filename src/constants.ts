@@ -34,6 +34,11 @@ export const RUNTIME_DATA_FILE = 'p2pcdn-fallback.json'
 /** The visitor's service worker (fetches assets from hosts, verified against their CIDs) and its config. */
 export const SERVICE_WORKER_FILE = 'p2pcdn-sw.js'
 export const SERVICE_WORKER_DATA_FILE = 'p2pcdn-sw.json'
+/**
+ * The site's signed IPNS record (binary, `application/vnd.ipfs.ipns-record`), naming its root: what
+ * `p2pcdn push` sends the hosts. Not part of the root (a record names the root it is not in).
+ */
+export const IPNS_RECORD_FILE = 'p2pcdn-ipns-record'
 export const OWN_OUTPUT_FILES: readonly string[] = [
   MANIFEST_FILE,
   CAR_FILE,
@@ -41,7 +46,20 @@ export const OWN_OUTPUT_FILES: readonly string[] = [
   RUNTIME_DATA_FILE,
   SERVICE_WORKER_FILE,
   SERVICE_WORKER_DATA_FILE,
+  IPNS_RECORD_FILE,
 ]
+
+/** Media type of an IPNS record (IPIP-351, Delegated Routing V1 IPIP-379). */
+export const IPNS_RECORD_MEDIA_TYPE = 'application/vnd.ipfs.ipns-record'
+/** How long the site's IPNS record is valid, by default (Kubo's `ipfs name publish` default is 48 h). */
+export const DEFAULT_IPNS_LIFETIME_MS = 7 * 24 * 3_600_000
+/**
+ * The TTL in the site's IPNS records: how long a resolver may cache one. Short, because followers
+ * poll for new versions: a cached record delays a new version by at most this.
+ */
+export const IPNS_RECORD_TTL_MS = 60_000
+/** Delegated Routing V1 (IPIP-379): where a record is put and got, `/routing/v1/ipns/<name>`. */
+export const ROUTING_IPNS_PATH = '/routing/v1/ipns'
 
 /** How long the fallback runtime waits for an IPFS source before switching to the origin (ms). */
 export const DEFAULT_FALLBACK_TIMEOUT = 3000

@@ -9,6 +9,7 @@ export {
   CAR_FILE,
   DEFAULT_CACHE_MAX_SIZE,
   DEFAULT_PROFILE,
+  IPNS_RECORD_FILE,
   MANIFEST_FILE,
   MANIFEST_SCHEMA_VERSION,
   PROFILES,
@@ -16,6 +17,13 @@ export {
   RUNTIME_DATA_FILE,
   RUNTIME_FILE,
 } from './constants.js'
+export {
+  type KuboFollow,
+  type KuboFollowEvents,
+  type KuboFollowedSite,
+  type KuboFollowOptions,
+  startKuboFollow,
+} from './discovery/kubo-follow.js'
 export {
   type KuboSession,
   type KuboSessionEvents,
@@ -52,6 +60,13 @@ export { type ImportAssetsResult, type ImportedAsset, importAssets } from './imp
 export { buildSiteRoot, type SiteEntry } from './import/site-root.js'
 export { type FileLayout, type LeafLocation, SourceBlockstore } from './import/source-blocks.js'
 export {
+  defaultKeyFile,
+  IPNS_KEY_ENV,
+  type LoadSiteKeyOptions,
+  loadSiteKey,
+  type SiteKey,
+} from './ipns/site-key.js'
+export {
   contentTypeOf,
   type Manifest,
   type ManifestAsset,
@@ -65,7 +80,7 @@ export {
   resolveOptions,
 } from './options.js'
 export type { PublishProgressDetails, PublishProgressEvents } from './progress.js'
-export { type PublishResult, publish } from './publish.js'
+export { type PublishIpns, type PublishResult, publish } from './publish.js'
 export { openPublishedSite, type PublishedSite } from './push/published-site.js'
 export {
   adapterFor,

@@ -4,8 +4,10 @@ import type { ProgressOptions } from 'progress-events'
 import {
   DEFAULT_CACHE_MAX_SIZE,
   DEFAULT_FALLBACK_TIMEOUT,
+  DEFAULT_IPNS_LIFETIME_MS,
   DEFAULT_OUT_SUFFIX,
   DEFAULT_PROFILE,
+  IPNS_RECORD_TTL_MS,
   PROFILES,
   type ProfileName,
 } from './constants.js'
@@ -16,6 +18,7 @@ import type { PublishProgressEvents } from './progress.js'
 import { siteIdentity } from './push/site-identity.js'
 import type { IpfsLinkFormat, IpfsLinkOptions } from './rewrite/ipfs-link.js'
 import { gatewayUrl } from './utils/gateway-url.js'
+import { parseDuration } from './utils/parse-duration.js'
 import { parseSize } from './utils/parse-size.js'
 
 /**
@@ -131,6 +134,12 @@ export interface P2pcdnOptions extends ProgressOptions<PublishProgressEvents> {
         localNode?: boolean
         /** ms before a source counts as failed for one request. @default fallbackTimeout */
         timeout?: number
+        /**
+         * Delegated routing endpoints the worker asks for more hosts of the site
+         * (`/routing/v1/providers/<root>`): p2pcdn hosts, Kubo 0.40+ gateways. `[]`: no discovery.
+         * @default `sources`
+         */
+        routers?: string[]
       }
   /**
    * The host nodes the site is pushed to after publishing (`p2pcdn hosts add` keeps this list).
@@ -174,6 +183,26 @@ export interface P2pcdnOptions extends ProgressOptions<PublishProgressEvents> {
    */
   pushListen?: string[]
   /**
+   * Sign an IPNS record naming the site's new root (`p2pcdn-ipns-record` in the output), so the
+   * site keeps one name (`k51…`) across publishes: hosts that follow it pin each new version, and
+   * every push sends the record to the hosts. `false`: no record, no name.
+   * @default true
+   */
+  ipns?: boolean
+  /**
+   * The site's IPNS key: a key file as `ipfs key export` writes it (Ed25519). Without it, the key
+   * comes from the `P2PCDN_IPNS_KEY` environment variable (the same bytes in base64, for CI), else
+   * from this site's own key file, made on first use, outside the site and the output.
+   * @default `$XDG_CONFIG_HOME/p2pcdn/keys/<site id>.key` (`~/.config` when unset)
+   */
+  ipnsKey?: string
+  /**
+   * How long each IPNS record is valid: a duration such as `"7d"` or `"48h"`, or milliseconds.
+   * Publish again (or let CI publish) before it runs out, or followers keep the last version they saw.
+   * @default '7d'
+   */
+  ipnsLifetime?: number | string
+  /**
    * Compute everything, write nothing: no output, no CAR, no cache.
    * @default false
    */
@@ -207,8 +236,8 @@ export interface ResolvedOptions {
         link: IpfsLinkOptions
         subresourceIntegrity: boolean
         fallbackTimeout: number
-        /** The service worker's sources and per-source timeout, when it is shipped. */
-        serviceWorker: { sources: string[]; timeout: number } | undefined
+        /** The service worker's sources, per-source timeout and routers (unset: the sources), when it is shipped. */
+        serviceWorker: { sources: string[]; timeout: number; routers: string[] | undefined } | undefined
         /** The registered host whose gateway `link.gateway` is, when the `gateway` option was not set. */
         gatewayHost: string | undefined
       }
@@ -227,6 +256,18 @@ export interface ResolvedOptions {
         nameGiven: boolean
         timeoutMs: number
         listen: string[]
+      }
+    | undefined
+  /** The site's IPNS record; `undefined` with `ipns: false`. */
+  ipns:
+    | {
+        /** The `ipnsKey` file (absolute), when given. */
+        keyFile: string | undefined
+        /** The site id naming the default key file (`siteIdentity().id`). */
+        siteId: string
+        lifetimeMs: number
+        /** Fixed: {@link IPNS_RECORD_TTL_MS}. */
+        ttlMs: number
       }
     | undefined
   dryRun: boolean
@@ -261,6 +302,9 @@ export const OPTION_KEYS = [
   'siteName',
   'pushTimeout',
   'pushListen',
+  'ipns',
+  'ipnsKey',
+  'ipnsLifetime',
   'dryRun',
   'cwd',
   'signal',
@@ -360,6 +404,31 @@ function checkSiteName(value: unknown): string {
     )
   }
   return value
+}
+
+function checkIpnsKey(value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw errors.optionInvalid(
+      'ipnsKey',
+      value,
+      'must be the path of a key file that `ipfs key export` wrote, e.g. "keys/site.key"',
+    )
+  }
+  return value
+}
+
+/** The record lifetime in ms: at least a minute (a record outliving its TTL), a duration or ms. */
+function checkLifetime(value: unknown): number {
+  if (value === undefined) return DEFAULT_IPNS_LIFETIME_MS
+  const ms = typeof value === 'string' ? parseDuration(value) : value
+  if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 60_000) {
+    throw errors.optionInvalid(
+      'ipnsLifetime',
+      value,
+      'must be a duration of at least a minute, such as "7d", "48h" or "90m", or a number of milliseconds',
+    )
+  }
+  return ms
 }
 
 /**
@@ -501,7 +570,7 @@ export function resolveOptions(options: P2pcdnOptions): ResolvedOptions {
     )
   }
   const subresourceIntegrity = checkBoolean('subresourceIntegrity', options.subresourceIntegrity, true)
-  let serviceWorker: { sources: string[]; timeout: number } | undefined
+  let serviceWorker: { sources: string[]; timeout: number; routers: string[] | undefined } | undefined
   if (options.serviceWorker !== undefined && options.serviceWorker !== false) {
     const sw = options.serviceWorker === true ? {} : options.serviceWorker
     if (!isPlainObject(sw as unknown)) {
@@ -535,7 +604,16 @@ export function resolveOptions(options: P2pcdnOptions): ResolvedOptions {
         'must be a whole number of milliseconds from 100 to 60000',
       )
     }
-    serviceWorker = { sources, timeout: swTimeout }
+    const routers = Array.isArray(sw.routers)
+      ? sw.routers.map((router: unknown) => gatewayUrl(router, { credentials: true }))
+      : sw.routers
+    if (routers !== undefined && (!Array.isArray(routers) || routers.some((r) => r === undefined)))
+      throw errors.optionInvalid(
+        'serviceWorker.routers',
+        sw.routers,
+        'must be a list of http(s) URLs of delegated routers (p2pcdn hosts, Kubo gateways), e.g. ["https://cdn1.example.com"]',
+      )
+    serviceWorker = { sources, timeout: swTimeout, routers: routers && [...new Set(routers as string[])] }
   }
   const canLink = gateway !== undefined || linkFormat === 'native'
   const rewrite =
@@ -565,16 +643,30 @@ export function resolveOptions(options: P2pcdnOptions): ResolvedOptions {
     throw errors.optionInvalid('pushTimeout', pushTimeout, 'must be a number of milliseconds, at least 1000')
   }
   const explicitName = options.siteName === undefined ? undefined : checkSiteName(options.siteName)
+  const ipnsOn = checkBoolean('ipns', options.ipns, true)
+  // Only when needed: it looks for the repository the output is in.
+  let site: ReturnType<typeof siteIdentity> | undefined
+  const identity = () => {
+    site ??= siteIdentity({ folder: out, cwd, origin: origins[0] })
+    return site
+  }
+  const ipns = ipnsOn
+    ? {
+        keyFile: options.ipnsKey === undefined ? undefined : path.resolve(cwd, checkIpnsKey(options.ipnsKey)),
+        siteId: identity().id,
+        lifetimeMs: checkLifetime(options.ipnsLifetime),
+        ttlMs: IPNS_RECORD_TTL_MS,
+      }
+    : undefined
   let push: ResolvedOptions['push']
   if (hosts.length > 0 && pushOn && !dryRun) {
-    // Only when pushing: it looks for the repository the output is in.
-    const site = siteIdentity({ folder: out, cwd, origin: origins[0] })
+    const { id, name } = identity()
     push = {
       hosts,
       replication,
       wait: checkBoolean('wait', options.wait, true),
-      name: explicitName ?? site.name,
-      site: site.id,
+      name: explicitName ?? name,
+      site: id,
       nameGiven: explicitName !== undefined,
       timeoutMs: pushTimeout,
       listen: checkPatterns('pushListen', options.pushListen, ['/ip4/0.0.0.0/tcp/0']),
@@ -595,6 +687,7 @@ export function resolveOptions(options: P2pcdnOptions): ResolvedOptions {
     car,
     rewrite,
     push,
+    ipns,
     dryRun,
     cwd,
     signal: options.signal,

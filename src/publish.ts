@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { statSync } from 'node:fs'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import type { CID } from 'multiformats/cid'
 import { CustomProgressEvent } from 'progress-events'
 import { BadBlockError, writeCar } from './car/write-car.js'
-import { MANIFEST_FILE, MANIFEST_SCHEMA_VERSION, type ProfileName } from './constants.js'
+import { IPNS_RECORD_FILE, MANIFEST_FILE, MANIFEST_SCHEMA_VERSION, type ProfileName } from './constants.js'
 import { errors, P2pcdnError } from './errors.js'
 import { resolveTargets } from './hosts/registry.js'
 import { pruneCache } from './import/cache-folder.js'
@@ -12,6 +13,7 @@ import { type FileIndex, indexPath, openFileIndex } from './import/file-index.js
 import { fingerprintOf, type ImportedAsset, importAssets } from './import/import-assets.js'
 import { buildSiteRoot } from './import/site-root.js'
 import { SourceBlockstore } from './import/source-blocks.js'
+import type { SiteKey } from './ipns/site-key.js'
 import { contentTypeOf, type Manifest, type ManifestAsset, writeManifest } from './manifest/write-manifest.js'
 import { type P2pcdnOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import {
@@ -66,7 +68,72 @@ export interface PublishResult {
   assets: ManifestAsset[]
   /** What each registered host made of the push, and whether `replication` was met; `undefined` without a push. */
   push: PushSiteResult | undefined
+  /**
+   * The site's IPNS name and the record signed for this root; `undefined` with `ipns: false`, and
+   * on a dry run before the site has a key.
+   */
+  ipns: PublishIpns | undefined
   warnings: Warning[]
+}
+
+/** The IPNS record publish signed. */
+export interface PublishIpns {
+  /** The site's IPNS name, `k51…`: what `p2pcdn host --follow` takes. */
+  name: string
+  /** The record's sequence (higher is newer). */
+  sequence: bigint
+  /** The record file in the output (`p2pcdn-ipns-record`); `undefined` on a dry run. */
+  record: string | undefined
+  /** Where the key came from: the `ipnsKey` file, `P2PCDN_IPNS_KEY`, or this site's own key file. */
+  keySource: SiteKey['source']
+  /** The key file, unless the key came from the environment. */
+  keyFile: string | undefined
+  /** This publish made the key (the site's first). */
+  keyCreated: boolean
+}
+
+/** The site's key (made on first use, except on a dry run), when `ipns` is on. */
+async function openSiteKey(opts: ResolvedOptions): Promise<SiteKey | undefined> {
+  if (opts.ipns === undefined) return undefined
+  const { loadSiteKey } = await import('./ipns/site-key.js')
+  return loadSiteKey({
+    keyFile: opts.ipns.keyFile,
+    siteId: opts.ipns.siteId,
+    create: !opts.dryRun,
+    forbidden: [opts.dir, opts.out],
+  })
+}
+
+/** Signs the record naming `root`, into the staged output (nothing written on a dry run). */
+async function signRecord(
+  opts: ResolvedOptions,
+  key: SiteKey,
+  root: CID,
+  stagedDir: string | undefined,
+): Promise<{ ipns: PublishIpns; bytes: Uint8Array; warnings: Warning[] }> {
+  const { signSiteRecord } = await import('./ipns/sign-site.js')
+  const ipns = opts.ipns as NonNullable<ResolvedOptions['ipns']>
+  const { record, warnings } = await signSiteRecord({
+    key,
+    root,
+    lifetimeMs: ipns.lifetimeMs,
+    ttlMs: ipns.ttlMs,
+    previousOut: opts.out,
+    cacheDir: opts.cacheDir,
+    stagedDir: opts.dryRun ? undefined : stagedDir,
+  })
+  return {
+    ipns: {
+      name: record.name,
+      sequence: record.sequence,
+      record: opts.dryRun ? undefined : path.join(opts.out, IPNS_RECORD_FILE),
+      keySource: key.source,
+      keyFile: key.file,
+      keyCreated: key.created,
+    },
+    bytes: record.bytes,
+    warnings,
+  }
 }
 
 async function checkInput(options: ResolvedOptions): Promise<void> {
@@ -241,7 +308,9 @@ async function rewritePass(
 /**
  * Publishes a site folder: scans it, imports every asset into UnixFS blocks
  * with Kubo-identical CIDs, and writes the P2P variant of the site with
- * `p2pcdn-manifest.json` (and a CAR, root = the site's root CID, when `car` is set). The
+ * `p2pcdn-manifest.json` (and a CAR, root = the site's root CID, when `car` is set), and the
+ * site's IPNS record naming the root (`p2pcdn-ipns-record`, signed with the site's key; its name
+ * in the manifest), unless `ipns: false`. The
  * output is built in a temporary sibling folder and renamed into place, so
  * after an error or an interruption the input and any earlier output are as
  * they were.
@@ -260,6 +329,8 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
   // Fail before any work when a host's token variable is not set.
   const targets = opts.push ? resolveTargets(opts.push.hosts) : undefined
   await checkInput(opts)
+  // A bad key fails before any work, too.
+  const siteKey = await openSiteKey(opts)
   if (!opts.dryRun) await recoverInterrupted(opts.out)
   const previousRoot = opts.push ? await manifestRoot(opts.out) : undefined
 
@@ -312,6 +383,12 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
       const { assets } = rewritten
       const rootCid = await buildSiteRoot(assets, store, profile, scan.directories)
       onProgress?.(new CustomProgressEvent('p2pcdn:import:root', { cid: rootCid.toString() }))
+      // The worker's config names the root (it is no part of it): visitors ask routers for its providers.
+      if (opts.rewrite?.serviceWorker)
+        await (await import('./rewrite/rewrite-site.js')).addServiceWorkerRoot(
+          staging.dir,
+          rootCid.toString(),
+        )
       await copying
       let car = { blocks: 0, bytes: 0 }
       if (opts.car !== undefined && !opts.dryRun) {
@@ -360,10 +437,19 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
       contentType: contentTypeOf(a.path),
       ...originalOf(a.path, a.cid.toString()),
     }))
+    let ipns: PublishIpns | undefined
+    let recordBytes: Uint8Array | undefined
+    if (siteKey !== undefined) {
+      const signed = await signRecord(opts, siteKey, root, (staging as Staging | undefined)?.dir)
+      ipns = signed.ipns
+      recordBytes = signed.bytes
+      warnings.push(...signed.warnings)
+    }
     const manifest: Manifest = {
       schemaVersion: MANIFEST_SCHEMA_VERSION,
       profile,
       root: root.toString(),
+      ...(ipns ? { ipns: ipns.name } : {}),
       origins: opts.origins,
       assets,
       directories: [...scan.directories],
@@ -402,6 +488,7 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
         wait: opts.push.wait,
         timeoutMs: opts.push.timeoutMs,
         listen: opts.push.listen,
+        ...(ipns && recordBytes ? { ipnsRecord: { name: ipns.name, bytes: recordBytes } } : {}),
         ...(previousRoot ? { previousRoot } : {}),
         ...(signal ? { signal } : {}),
         ...(onProgress ? { onProgress } : {}),
@@ -429,6 +516,7 @@ export async function publish(options: P2pcdnOptions): Promise<PublishResult> {
       dryRun: opts.dryRun,
       assets,
       push,
+      ipns,
       warnings,
     }
   } catch (err) {

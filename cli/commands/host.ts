@@ -2,10 +2,13 @@ import {
   createToken,
   type DhtMode,
   defaultRepoPath,
+  type FollowedSite,
   gcRepo,
   importCars,
   listTokens,
+  loadHostConfig,
   type RepoStatus,
+  repoConfigFile,
   repoStatus,
   revokeToken,
   startHost,
@@ -17,6 +20,8 @@ export interface HostRunFlags {
   http?: string
   listen?: string[]
   announce?: string[]
+  /** Public URL of the HTTP gateway (`--announce-http`). */
+  announceHttp?: string
   bootstrap?: string[]
   dht?: DhtMode
   tlsCert?: string
@@ -27,6 +32,42 @@ export interface HostRunFlags {
   sessionPeriod?: string
   pinTimeout?: string
   json?: boolean
+  /** A host config file (`--config`); `<repo>/host.json` is read too when present. */
+  config?: string
+  follow?: string[]
+  followFrom?: string[]
+  followInterval?: string
+  followGrace?: string
+}
+
+/** Where commander took an option's value from (`cli`, `default`, …). */
+export type OptionSources = { getOptionValueSource(key: string): string | undefined }
+
+/**
+ * The run flags with the config files under them: the command line over `--config <file>` over
+ * `<repo>/host.json` over commander's defaults.
+ */
+export async function withHostConfig(given: HostRunFlags, sources?: OptionSources): Promise<HostRunFlags> {
+  const explicit: Record<string, unknown> = {}
+  const defaults: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(given)) {
+    const source = sources ? sources.getOptionValueSource(key) : 'cli'
+    if (source === 'default' || source === undefined) defaults[key] = value
+    else explicit[key] = value
+  }
+  const file = given.config ? await loadHostConfig(given.config, true) : {}
+  const repo = (explicit.repo as string | undefined) ?? file.repo ?? defaultRepoPath()
+  const inRepo = await loadHostConfig(repoConfigFile(repo), false)
+  return { ...defaults, ...inRepo, ...file, ...explicit, repo } as HostRunFlags
+}
+
+function seconds(option: string, value: string | undefined, allowZero: boolean): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !allowZero)) {
+    throw invalid(option, value, `must be a ${allowZero ? 'non-negative' : 'positive'} number of seconds`)
+  }
+  return n * 1000
 }
 
 const invalid = (option: string, value: unknown, fix: string) =>
@@ -40,7 +81,8 @@ function positiveNumber(option: string, value: string | undefined, unit: string)
 }
 
 /** `p2pcdn host`: runs a host in the foreground until Ctrl-C or SIGTERM. */
-export async function runHost(flags: HostRunFlags): Promise<void> {
+export async function runHost(given: HostRunFlags, sources?: OptionSources): Promise<void> {
+  const flags = await withHostConfig(given, sources)
   let storageMax = 0
   if (flags.storageMax !== undefined) {
     const size = parseSize(flags.storageMax)
@@ -51,11 +93,14 @@ export async function runHost(flags: HostRunFlags): Promise<void> {
   }
   const periodMs = positiveNumber('session-period', flags.sessionPeriod, 'milliseconds')
   const pinTimeout = positiveNumber('pin-timeout', flags.pinTimeout, 'seconds')
+  const followIntervalMs = seconds('follow-interval', flags.followInterval, false)
+  const followGraceMs = seconds('follow-grace', flags.followGrace, true)
   const host = await startHost({
     repo: flags.repo ?? defaultRepoPath(),
     ...(flags.http !== undefined ? { http: flags.http } : {}),
     ...(flags.listen ? { listen: flags.listen } : {}),
     ...(flags.announce ? { announce: flags.announce } : {}),
+    ...(flags.announceHttp ? { announceHttp: [flags.announceHttp] } : {}),
     ...(flags.bootstrap ? { bootstrap: flags.bootstrap } : {}),
     ...(flags.dht ? { dht: flags.dht } : {}),
     ...(flags.tlsCert !== undefined ? { tlsCert: flags.tlsCert } : {}),
@@ -70,15 +115,22 @@ export async function runHost(flags: HostRunFlags): Promise<void> {
             ...(periodMs ? { periodMs } : {}),
           },
     ...(pinTimeout ? { pinTimeoutMs: pinTimeout * 1000 } : {}),
+    ...(flags.follow ? { follow: flags.follow } : {}),
+    ...(flags.followFrom ? { followFrom: flags.followFrom } : {}),
+    ...(followIntervalMs ? { followIntervalMs } : {}),
+    ...(followGraceMs !== undefined ? { followGraceMs } : {}),
   })
   const info = {
     peerId: host.peerId,
     multiaddrs: host.multiaddrs(),
     http: host.url,
     gateway: `${host.url}/ipfs/`,
+    /** The gateway's announced multiaddrs (IPIP-484), as peers find them in routing answers. */
+    gatewayMultiaddrs: host.httpMultiaddrs(),
     pinningService: host.url,
     repo: host.repo.path,
     session: host.discovery ? (typeof flags.session === 'string' ? flags.session : null) : false,
+    follow: host.following?.names() ?? [],
   }
   const lines = [
     `p2pcdn host ${info.peerId}`,
@@ -87,10 +139,12 @@ export async function runHost(flags: HostRunFlags): Promise<void> {
       (address, i) => `  ${i === 0 ? 'libp2p          ' : '                '} ${address}`,
     ),
     `  gateway          ${info.gateway}<cid>`,
+    `  announced as     ${info.gatewayMultiaddrs.join(' ')}  (with /routing/v1 and /ipns/<name>)`,
     `  pinning service  ${info.pinningService}  (Pinning Service API; token: p2pcdn host token create)`,
     `  CAR upload       ${host.url}/p2pcdn/v1/car`,
     `  metrics          ${host.url}/metrics`,
     `  session          ${info.session === false ? 'off' : (info.session ?? 'the paper’s (no name)')}`,
+    ...info.follow.map((name, i) => `  ${i === 0 ? 'following       ' : '                '} ${name}`),
     'Ctrl-C stops it.',
   ]
   // A default port that was taken (a second host on this machine) was swapped for a free one: say so.
@@ -171,6 +225,23 @@ export async function runGc(flags: { repo?: string; json?: boolean }): Promise<v
     )
 }
 
+/** A followed site's lines: name, root and sequence, last check, lag, pending version, last error. */
+function formatFollowed(site: FollowedSite): string[] {
+  const lag = site.lagMs === null ? '' : `, lag ${(site.lagMs / 1000).toFixed(1)} s`
+  return [
+    `          ${site.name}`,
+    `            root ${site.root ?? '(none yet)'}${site.sequence ? ` (sequence ${site.sequence})` : ''}${lag}`,
+    `            checked ${site.lastCheck ?? 'never'}`,
+    ...(site.pending
+      ? [
+          `            pending ${site.pending.root} (sequence ${site.pending.sequence}) since ${site.pending.since}`,
+        ]
+      : []),
+    ...site.retired.map((r) => `            keeps ${r.root} until ${r.unpinAt}`),
+    ...(site.lastError ? [`            error ${site.lastError.message} (${site.lastError.at})`] : []),
+  ]
+}
+
 function formatStatus(status: RepoStatus): string {
   const pins = Object.entries(status.pins)
     .map(([name, count]) => `${count} ${name}`)
@@ -181,6 +252,10 @@ function formatStatus(status: RepoStatus): string {
       `peer ID   ${status.peerId}`,
       `pins      ${pins}`,
       `storage   ${status.storage.used} bytes`,
+      ...(status.follow.length > 0
+        ? [`follows   ${status.follow.length} ${status.follow.length === 1 ? 'site' : 'sites'}`]
+        : []),
+      ...status.follow.flatMap(formatFollowed),
     ].join('\n')
   }
   return [
@@ -194,6 +269,10 @@ function formatStatus(status: RepoStatus): string {
     ...status.session.members.map(
       (peer) => `          ${peer}${status.session.connected.includes(peer) ? '' : ' (not connected)'}`,
     ),
+    ...(status.follow.length > 0
+      ? [`follows   ${status.follow.length} ${status.follow.length === 1 ? 'site' : 'sites'}`]
+      : []),
+    ...status.follow.flatMap(formatFollowed),
   ].join('\n')
 }
 

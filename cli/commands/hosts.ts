@@ -170,7 +170,7 @@ export async function runPush(
       'No hosts registered. Add one with `p2pcdn hosts add <name> <url> --type <type>`.',
     )
   }
-  const { manifest, blocks } = await openPublishedSite(folder)
+  const { manifest, blocks, record } = await openPublishedSite(folder)
   // The same site identity and default name as `p2pcdn publish` gave this output.
   const site = siteIdentity({ folder, cwd: config.cwd ?? process.cwd(), origin: manifest.origins?.[0] })
   const siteName = flags.siteName ?? config.siteName
@@ -187,6 +187,7 @@ export async function runPush(
     timeoutMs:
       flags.pushTimeout !== undefined ? Number(flags.pushTimeout) * 1000 : (config.pushTimeout ?? 600_000),
     listen: flags.pushListen ?? config.pushListen ?? ['/ip4/0.0.0.0/tcp/0'],
+    ...(record ? { ipnsRecord: record } : {}),
   })
   process.stderr.write(`p2pcdn: pushed ${result.root}\n${pushTable(result).join('\n')}\n`)
   if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)

@@ -1,4 +1,4 @@
-import { P2pcdnError, startKuboSession } from '../../src/index.js'
+import { type KuboFollow, P2pcdnError, startKuboFollow, startKuboSession } from '../../src/index.js'
 
 export interface KuboSessionFlags {
   api: string
@@ -6,6 +6,50 @@ export interface KuboSessionFlags {
   session?: string
   sessionPeriod?: string
   json?: boolean
+  /** IPNS names the Kubo node follows (pins each new version, holds the record). */
+  follow?: string[]
+  followFrom?: string[]
+  followInterval?: string
+  followGrace?: string
+}
+
+function seconds(option: string, value: string | undefined, allowZero: boolean): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !allowZero)) {
+    throw invalid(option, value, `must be a ${allowZero ? 'non-negative' : 'positive'} number of seconds`)
+  }
+  return n * 1000
+}
+
+/** `--follow`: the Kubo node follows the names; each new root served and each problem is reported. */
+async function followOnKubo(
+  flags: KuboSessionFlags,
+  token: string | undefined,
+  json: (value: unknown) => void,
+): Promise<KuboFollow | undefined> {
+  if (!flags.follow || flags.follow.length === 0) return undefined
+  const intervalMs = seconds('follow-interval', flags.followInterval, false)
+  const graceMs = seconds('follow-grace', flags.followGrace, true)
+  const follow = await startKuboFollow({
+    api: flags.api,
+    names: flags.follow,
+    ...(token !== undefined ? { token } : {}),
+    ...(flags.followFrom ? { from: flags.followFrom } : {}),
+    ...(intervalMs !== undefined ? { intervalMs } : {}),
+    ...(graceMs !== undefined ? { graceMs } : {}),
+  })
+  follow.events.addEventListener('update', ({ detail }) => {
+    if (flags.json) json({ event: 'follow', ...detail })
+    else process.stderr.write(`${detail.name}: serving ${detail.root} (sequence ${detail.sequence})\n`)
+  })
+  let last = ''
+  follow.events.addEventListener('error', ({ detail }) => {
+    if (detail.message === last) return
+    last = detail.message
+    process.stderr.write(`p2pcdn host kubo-session: ${detail.message}\n`)
+  })
+  return follow
 }
 
 const invalid = (option: string, value: unknown, fix: string) =>
@@ -74,6 +118,7 @@ export async function runKuboSession(flags: KuboSessionFlags): Promise<void> {
       ].join('\n'),
     )
     if (flags.json) json(info)
+    const follow = await followOnKubo(flags, token, json)
     session.events.addEventListener('connect', ({ detail }) => {
       if (flags.json) json({ event: 'member', peerId: detail.peerId, multiaddrs: detail.multiaddrs })
       else process.stderr.write(`member ${detail.peerId} connected\n`)
@@ -91,6 +136,7 @@ export async function runKuboSession(flags: KuboSessionFlags): Promise<void> {
     if (!stopped.signal.aborted) {
       await new Promise((resolve) => stopped.signal.addEventListener('abort', resolve, { once: true }))
     }
+    await follow?.stop()
     await session.stop()
   } catch (error) {
     if (!stopped.signal.aborted) throw error

@@ -4,8 +4,8 @@ import type { Command } from 'commander'
 // library (rewriters, report, hosts…): start-up is part of every publish's time.
 import { loadConfig } from '../../src/config/load-config.js'
 import type { P2pcdnOptions } from '../../src/options.js'
-import { type PublishResult, publish } from '../../src/publish.js'
-import type { PushSiteResult } from '../../src/push/push-site.js'
+import { type PublishIpns, type PublishResult, publish } from '../../src/publish.js'
+import type { HostPushResult, PushSiteResult } from '../../src/push/push-site.js'
 import { EXIT } from '../exit-codes.js'
 import { human } from '../format.js'
 import { createProgressBar } from '../progress-bar.js'
@@ -23,6 +23,7 @@ function summary(result: PublishResult): string {
   if (result.car !== undefined) {
     lines.push(`  car       ${rel(result.car)} (${human(result.carBytes)}, ${result.carBlocks} blocks)`)
   }
+  if (result.ipns !== undefined) lines.push(...ipnsLines(result.ipns, rel))
   lines.push(`  imported  ${result.imported} files, ${result.cached} unchanged from the cache`)
   if (result.links === undefined) {
     lines.push('  rewrite   off (no --gateway set, or --no-rewrite): pages link to the origin only')
@@ -49,6 +50,27 @@ function summary(result: PublishResult): string {
   return `${lines.join('\n')}\n`
 }
 
+/** The site's IPNS name, its record, a new key's file, and how volunteers follow the site. */
+function ipnsLines(ipns: PublishIpns, rel: (p: string) => string): string[] {
+  const record = ipns.record === undefined ? 'not written (dry run)' : rel(ipns.record)
+  const lines = [`  IPNS name  ${ipns.name}   (record ${record}, sequence ${ipns.sequence})`]
+  if (ipns.keyCreated && ipns.keyFile !== undefined) {
+    lines.push(
+      `             new key ${ipns.keyFile}: it is the site's name, back it up (CI: its base64 in $P2PCDN_IPNS_KEY)`,
+    )
+  }
+  lines.push(`             volunteers follow the site with: p2pcdn host --follow ${ipns.name}`)
+  return lines
+}
+
+/** What became of the IPNS record on a host, for the table's note. */
+const recordNote = (h: HostPushResult) =>
+  h.record === 'stored'
+    ? 'IPNS record stored'
+    : h.record === 'unsupported'
+      ? 'IPNS record: unsupported by this host type'
+      : undefined
+
 /**
  * The per-host result table, e.g.
  * `  campus-1  pinned          1.2 s  48.1 kB  replaced bafy…; sent 3 of 40 blocks`.
@@ -63,7 +85,7 @@ export function pushTable(push: PushSiteResult): string[] {
     const note =
       h.status === 'failed'
         ? h.reason
-        : [h.replaced && `replaced ${h.replaced}`, h.detail].filter(Boolean).join('; ')
+        : [h.replaced && `replaced ${h.replaced}`, h.detail, recordNote(h)].filter(Boolean).join('; ')
     lines.push(
       `    ${h.name.padEnd(width)}  ${h.status.padEnd(14)}  ${(h.durationMs / 1000).toFixed(1).padStart(5)} s  ${human(h.bytesSent).padStart(8)}  ${note}`,
     )
@@ -94,8 +116,11 @@ function flagOptions(dir: string | undefined, flags: Record<string, unknown>, cm
   if (given('rewrite') && flags.rewrite === false) options.rewrite = false
   if (given('sri') && flags.sri === false) options.subresourceIntegrity = false
   if (given('fallbackTimeout')) options.fallbackTimeout = Number(flags.fallbackTimeout)
-  if (given('serviceWorker') || given('swSource')) {
-    options.serviceWorker = given('swSource') ? { sources: flags.swSource as string[] } : true
+  if (given('serviceWorker') || given('swSource') || given('swRouter')) {
+    options.serviceWorker = {
+      ...(given('swSource') ? { sources: flags.swSource as string[] } : {}),
+      ...(given('swRouter') ? { routers: flags.swRouter === false ? [] : (flags.swRouter as string[]) } : {}),
+    }
   }
   if (given('push') && flags.push === false) options.push = false
   if (given('replication')) options.replication = Number(flags.replication)
@@ -103,7 +128,20 @@ function flagOptions(dir: string | undefined, flags: Record<string, unknown>, cm
   if (given('siteName')) options.siteName = flags.siteName as string
   if (given('pushTimeout')) options.pushTimeout = Number(flags.pushTimeout) * 1000
   if (given('pushListen')) options.pushListen = flags.pushListen as string[]
+  if (given('ipns') && flags.ipns === false) options.ipns = false
+  if (given('ipnsKey')) options.ipnsKey = path.resolve(cwd, flags.ipnsKey as string)
+  if (given('ipnsLifetime')) options.ipnsLifetime = flags.ipnsLifetime as string
   return options
+}
+
+/** The result as `--json` prints it: `ipns` is the name, the record's sequence a decimal string. */
+function jsonResult(result: PublishResult): Record<string, unknown> {
+  const { ipns, ...rest } = result
+  return {
+    ...rest,
+    ipns: ipns?.name,
+    ...(ipns ? { ipnsSequence: ipns.sequence.toString(), ipnsRecord: ipns.record } : {}),
+  }
 }
 
 export async function runPublish(
@@ -126,7 +164,7 @@ export async function runPublish(
     })
     bar?.stop()
     process.stderr.write(summary(result))
-    if (flags.json === true) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
+    if (flags.json === true) process.stdout.write(`${JSON.stringify(jsonResult(result), null, 2)}\n`)
     if (result.push && !result.push.replication.met) {
       process.stderr.write(
         `p2pcdn: only ${result.push.replication.achieved} of the ${result.push.replication.required} hosts required pinned the site; the output is written, run \`p2pcdn push\` to try again.\n`,

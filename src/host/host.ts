@@ -3,16 +3,21 @@ import { readFile } from 'node:fs/promises'
 import { createServer as createHttpServer, type Server } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { CODE_P2P, type Multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
 import { type SessionDiscovery, startSessionDiscovery } from '../discovery/session.js'
 import { errors } from '../errors.js'
 import { packageVersion } from '../version.js'
 import type { Warning } from '../warnings.js'
 import { ingestCar } from './car-upload.js'
+import { type Following, startFollowing } from './follow.js'
+import type { FollowedSite } from './follow-state.js'
 import { HostPins } from './host-pins.js'
 import { createGateway } from './http/gateway.js'
 import { HostMetrics } from './http/metrics.js'
 import { createRouter } from './http/router.js'
+import { httpUrlToMultiaddr, isHttpMultiaddr, listeningHttpMultiaddrs } from './http-multiaddrs.js'
+import { IpnsStore } from './ipns-store.js'
 import { checkHttpPort, listenFailure, planListen } from './listen-ports.js'
 import {
   createHostNode,
@@ -22,6 +27,8 @@ import {
   type ServiceFactories,
 } from './node.js'
 import { PinRequests } from './pin-requests.js'
+import { type PinProviding, providePins } from './provide-pins.js'
+import { ProviderFinder } from './providers.js'
 import { defaultRepoPath, type HostRepo, openRepo, writeApiFile } from './repo.js'
 import { TokenVerifier } from './tokens.js'
 
@@ -41,6 +48,12 @@ export interface HostOptions {
   listen?: string[]
   /** Multiaddrs to announce (and return as pin `delegates`) instead of the listen addresses. */
   announce?: string[]
+  /**
+   * Public URLs of this host's HTTP gateway, announced (as `/dns/…/tcp/443/tls/http`, IPIP-484)
+   * with its libp2p addresses and in `/routing/v1/providers` answers. @default the address the HTTP
+   * port listens on (each interface's when it listens on 0.0.0.0 or ::)
+   */
+  announceHttp?: string[]
   /** Peers to connect to at start. None by default. */
   bootstrap?: string[]
   /** @default 'lan' */
@@ -58,6 +71,17 @@ export interface HostOptions {
   pinConcurrency?: number
   /** A pin that has not completed in this time fails. @default 600_000 */
   pinTimeoutMs?: number
+  /**
+   * IPNS names of sites to follow (`k51…`): each new version is found, verified, fetched and
+   * pinned with no push (see `src/host/follow.ts`). @default []
+   */
+  follow?: string[]
+  /** Hosts (HTTP base URLs) asked first for the followed sites' records and content. @default [] */
+  followFrom?: string[]
+  /** How often a followed name is checked. @default 30_000 */
+  followIntervalMs?: number
+  /** How long a followed site's previous version stays pinned. @default 600_000 */
+  followGraceMs?: number
 }
 
 export interface HostStatus {
@@ -71,6 +95,8 @@ export interface HostStatus {
   storage: { used: number; quota: number }
   peers: number
   session: { enabled: boolean; name: string | null; members: string[]; connected: string[] }
+  /** The followed sites: root served, sequence, last check, lag, pending version, last error. */
+  follow: FollowedSite[]
 }
 
 export interface RunningHost {
@@ -78,12 +104,19 @@ export interface RunningHost {
   readonly repo: HostRepo
   readonly pins: PinRequests
   readonly discovery: SessionDiscovery | undefined
+  /** The IPNS records this host holds and serves. */
+  readonly ipns: IpnsStore
+  /** The followed sites (`follow`), undefined when none. */
+  readonly following: Following | undefined
   readonly peerId: string
   /** The HTTP port's base URL, e.g. http://127.0.0.1:4080. */
   readonly url: string
   /** What the host did differently from its options: a default libp2p port that was taken (`W_LISTEN_PORT_TAKEN`). */
   readonly warnings: Warning[]
+  /** libp2p multiaddrs (what peers dial; pin `delegates`). */
   multiaddrs(): string[]
+  /** The HTTP gateway's multiaddrs it announces (`/ip4/…/tcp/…/http`, IPIP-484). */
+  httpMultiaddrs(): string[]
   status(): HostStatus
   stop(): Promise<void>
 }
@@ -132,11 +165,16 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       )
     }
   }
+  const announceHttp = options.announceHttp?.map(httpUrlToMultiaddr)
   const repo = await openRepo(options.repo ?? defaultRepoPath(), { storageMax: options.storageMax ?? 0 })
+  // The HTTP gateway's multiaddrs, known once its port listens; libp2p announces them from then on.
+  let httpAddrs: Multiaddr[] = []
+  let providing: PinProviding | undefined
   let helia: HostHelia | undefined
   let server: Server | undefined
   let pins: PinRequests | undefined
   let discovery: SessionDiscovery | undefined
+  let following: Following | undefined
   try {
     // Ports first: a taken one is named with its flag; a taken default libp2p port is swapped.
     await checkHttpPort(http.host, http.port, options.http ?? DEFAULT_HTTP)
@@ -152,6 +190,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       dht: options.dht ?? 'lan',
       ...(tls ? { tls } : {}),
       ...(options.autoTls ? { services: await autoTlsServices() } : {}),
+      extraAddresses: () => httpAddrs,
     })
     try {
       await helia.start()
@@ -159,7 +198,12 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       throw listenFailure(err)
     }
     const node = helia
-    const delegates = () => node.libp2p.getMultiaddrs().map(String)
+    const delegates = () =>
+      node.libp2p
+        .getMultiaddrs()
+        .filter((addr) => !isHttpMultiaddr(addr))
+        .map(String)
+    const dhtOn = (options.dht ?? 'lan') !== 'off'
     // What the gateway may serve, remembered per CID: a pinned CID stays servable until an unpin,
     // which clears the memo (blocks of the unpinned DAG may no longer be covered).
     const servable = new Map<string, true>()
@@ -169,7 +213,13 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       datastore: repo.datastore,
       pins: hostPins,
       delegates,
-      onUnpin: () => servable.clear(),
+      onUnpin: (cid) => {
+        servable.clear()
+        providing?.unpinned(cid)
+      },
+      onChange: (status) => {
+        if (status.status === 'pinned') providing?.pinned(status.pin.cid)
+      },
       concurrency: options.pinConcurrency ?? 4,
       pinTimeoutMs: options.pinTimeoutMs ?? 600_000,
     })
@@ -203,6 +253,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       peers: () => node.libp2p.getPeers().length,
       sessionMembers: () => sessionDiscovery?.members().length ?? 0,
     })
+    const ipns = new IpnsStore({ datastore: repo.datastore, ...(dhtOn ? { routing: node.routing } : {}) })
     let url = ''
     const status = (): HostStatus => {
       const members = sessionDiscovery?.members().map(String) ?? []
@@ -222,10 +273,18 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
           members,
           connected: members.filter((peer) => connected.has(peer)),
         },
+        follow: following?.status() ?? [],
       }
     }
+    const tokens = new TokenVerifier(repo.path)
+    const providers = new ProviderFinder({
+      self: () => ({ id: node.libp2p.peerId.toString(), addrs: node.libp2p.getMultiaddrs() }),
+      isServable,
+      ...(dhtOn ? { routing: node.routing } : {}),
+    })
     const router = createRouter({
-      tokens: new TokenVerifier(repo.path),
+      tokens,
+      routing: { ipns, tokens, providers },
       pins: requests,
       metrics,
       gateway: createGateway({
@@ -267,6 +326,43 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     const address = listening.address() as AddressInfo
     const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address
     url = `${tls ? 'https' : 'http'}://${hostPart}:${address.port}`
+    httpAddrs = announceHttp ?? listeningHttpMultiaddrs(address.address, address.port, tls !== undefined)
+    // Into the peer record at once (identify tells connected peers), not at libp2p's next update.
+    const self = node.libp2p.peerId
+    await node.libp2p.peerStore.patch(self, {
+      multiaddrs: node.libp2p.getMultiaddrs().map((a) => a.decapsulateCode(CODE_P2P)),
+    })
+    if (dhtOn) {
+      providing = providePins(node.routing)
+      providing.start(() =>
+        requests.list(undefined, { status: ['pinned'], limit: 1e9 }).results.map((r) => r.pin.cid),
+      )
+    }
+    if (options.follow && options.follow.length > 0) {
+      following = await startFollowing(
+        {
+          datastore: repo.datastore,
+          ipns,
+          pins: requests,
+          hostPins,
+          ingestCar: async (body, previous, signal) => {
+            const dag = previous ? await hostPins.dagOf(previous) : undefined
+            return ingestCar(body, { blockstore: repo.blockstore, signal, ...(dag ? { previous: dag } : {}) })
+          },
+          libp2p: node.libp2p,
+          peers: () => [...(sessionDiscovery?.members() ?? []), ...node.libp2p.getPeers()],
+          selfUrl: () => url,
+        },
+        {
+          names: options.follow,
+          ...(options.followFrom ? { from: options.followFrom } : {}),
+          ...(options.followIntervalMs ? { intervalMs: options.followIntervalMs } : {}),
+          ...(options.followGraceMs !== undefined ? { graceMs: options.followGraceMs } : {}),
+          fetchTimeoutMs: options.pinTimeoutMs ?? 600_000,
+        },
+      )
+      for (const name of following.names()) ipns.follow(name)
+    }
     await writeApiFile(repo.path, { pid: process.pid, url })
     let stopped: Promise<void> | undefined
     return {
@@ -274,10 +370,13 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       repo,
       pins: requests,
       discovery: sessionDiscovery,
+      ipns,
+      following,
       peerId: node.libp2p.peerId.toString(),
       url,
       warnings: ports.warnings,
       multiaddrs: delegates,
+      httpMultiaddrs: () => httpAddrs.map(String),
       status,
       stop() {
         stopped ??= (async () => {
@@ -285,6 +384,8 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
             listening.close(() => resolve())
             listening.closeAllConnections()
           })
+          await following?.stop()
+          providing?.stop()
           await sessionDiscovery?.stop()
           await requests.stop()
           await node.stop()
@@ -295,6 +396,8 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
     }
   } catch (err) {
     server?.close()
+    await following?.stop().catch(() => {})
+    providing?.stop()
     await discovery?.stop().catch(() => {})
     await pins?.stop().catch(() => {})
     await helia?.stop().catch(() => {})

@@ -4,6 +4,7 @@ import { request as httpsRequest } from 'node:https'
 import { loadOrCreateSelfKey } from '@libp2p/config'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createHeliaLight } from 'helia'
+import { type FollowedSite, loadFollowedSites } from './follow-state.js'
 import type { HostStatus } from './host.js'
 import { STATUS_PATH } from './http/router.js'
 import type { PinRequestStatus } from './pin-requests.js'
@@ -59,6 +60,8 @@ export type RepoStatus =
       peerId: string
       pins: Record<PinRequestStatus, number>
       storage: { used: number }
+      /** The followed sites as the host left them. */
+      follow: FollowedSite[]
     }
 
 function getJson(url: string): Promise<unknown> {
@@ -121,7 +124,8 @@ export async function repoStatus(repoPath: string): Promise<RepoStatus> {
         `A host (pid ${running}) has ${repoPath} open but wrote no address yet; try again in a moment.`,
       )
     }
-    return { running: false, repo: repo.path, peerId, pins, storage: { used: repo.blockstore.used } }
+    const follow = await loadFollowedSites(repo.datastore)
+    return { running: false, repo: repo.path, peerId, pins, storage: { used: repo.blockstore.used }, follow }
   } finally {
     await repo.close()
   }

@@ -10,9 +10,12 @@ import { kadDHT, removePrivateAddressesMapper, removePublicAddressesMapper } fro
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import { createHeliaLight } from 'helia'
 import type { Blockstore } from 'interface-blockstore'
 import type { Datastore } from 'interface-datastore'
+import { ipnsSelector } from 'ipns/selector'
+import { ipnsValidator } from 'ipns/validator'
 import type { Libp2pOptions } from 'libp2p'
 
 /**
@@ -45,6 +48,11 @@ export interface HostNodeOptions {
   maxConnections?: number
   /** Extra libp2p services (AutoTLS, for instance). */
   services?: ServiceFactories
+  /**
+   * Addresses announced beside the libp2p ones, read each time libp2p lists its addresses: the
+   * host's HTTP gateway (`/ip4/…/tcp/…/http`, IPIP-484), known only once its port listens.
+   */
+  extraAddresses?: () => Multiaddr[]
 }
 
 /** libp2p service factories; each takes the components it declares, which libp2p checks at start. */
@@ -68,6 +76,9 @@ export function createHostNode(options: HostNodeOptions): HostHelia {
       peerInfoMapper: dht === 'lan' ? removePublicAddressesMapper : removePrivateAddressesMapper,
       // Our DHT may have no other peers yet: answer queries anyway instead of failing them.
       allowQueryWithZeroPeers: true,
+      // IPNS records (`/ipns/` keys): accepted when signed and valid, the highest sequence wins.
+      validators: { ipns: ipnsValidator },
+      selectors: { ipns: ipnsSelector },
     })
   }
   const peerDiscovery: Array<(components: never) => unknown> = []
@@ -79,6 +90,7 @@ export function createHostNode(options: HostNodeOptions): HostHelia {
     addresses: {
       listen: options.listen ?? [...DEFAULT_LISTEN],
       ...(options.announce && options.announce.length > 0 ? { announce: options.announce } : {}),
+      ...(options.extraAddresses ? { announceFilter: withExtra(options.extraAddresses) } : {}),
     },
     transports: [
       tcp(),
@@ -102,4 +114,12 @@ export function createHostNode(options: HostNodeOptions): HostHelia {
     services: services as NonNullable<Libp2pOptions['services']>,
   })
   return withBitswap(node as HostHelia) as HostHelia
+}
+
+/** An address filter that appends `extra()` (with no `/p2p/` suffix, as listen addresses go out). */
+function withExtra(extra: () => Multiaddr[]): (addrs: Multiaddr[]) => Multiaddr[] {
+  return (addrs) => {
+    const seen = new Set(addrs.map(String))
+    return [...addrs, ...extra().filter((addr) => !seen.has(addr.toString()))]
+  }
 }

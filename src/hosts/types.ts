@@ -82,8 +82,29 @@ export interface PushJob {
   wait: boolean
   /** Gives up waiting for `pinned` after this long. */
   timeoutMs: number
+  /**
+   * The site's signed IPNS record naming `root`, sent after the pin where the host takes records
+   * (`p2pcdn`: Delegated Routing V1 `PUT /routing/v1/ipns/<name>`; `kubo`: `routing/put`). A host
+   * that refuses it (an older sequence, an invalid record) fails the push.
+   */
+  record?: IpnsRecordJob
   signal?: AbortSignal
 }
+
+/** An IPNS record to put on a host. */
+export interface IpnsRecordJob {
+  /** The IPNS name, `k51…`. */
+  name: string
+  /** The record (`application/vnd.ipfs.ipns-record`). */
+  bytes: Uint8Array
+}
+
+/**
+ * What became of the site's IPNS record on a host: `stored` (it holds this record, or the same
+ * one already), `unsupported` (the host type has no way to take records: Pinning Service API,
+ * IPFS Cluster; not a failure). A refused record fails the host's push instead.
+ */
+export type RecordOutcome = 'stored' | 'unsupported'
 
 /** What one host made of a push. */
 export interface PushOutcome {
@@ -101,6 +122,8 @@ export interface PushOutcome {
   replaced?: string
   /** A short human note ("uploaded 12 of 40 blocks", "replaced request …"). */
   detail?: string
+  /** What became of `job.record`; absent when the job had none. */
+  record?: RecordOutcome
 }
 
 /** One adapter per host type. */

@@ -25,6 +25,12 @@ export interface Manifest {
   profile: ProfileName
   /** The site's root directory CID: the whole site as `/ipfs/<root>/`. */
   root: string
+  /**
+   * The site's IPNS name (`k51…`), when publish signed a record (`p2pcdn-ipns-record` beside the
+   * manifest) naming `root`; absent with `ipns: false`. Only the name: the manifest stays the same
+   * for the same site and key.
+   */
+  ipns?: string
   /** The site's own origins, as configured. */
   origins: string[]
   assets: ManifestAsset[]
@@ -56,6 +62,7 @@ export function serialiseManifest(manifest: Manifest): string {
     schemaVersion: manifest.schemaVersion,
     profile: manifest.profile,
     root: manifest.root,
+    ...(manifest.ipns === undefined ? {} : { ipns: manifest.ipns }),
     origins: manifest.origins,
     assets,
     ...(manifest.directories?.length ? { directories: [...manifest.directories].sort() } : {}),

@@ -1,9 +1,9 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { CID } from 'multiformats/cid'
-import { MANIFEST_FILE, PROFILES, type ProfileName } from '../constants.js'
+import { IPNS_RECORD_FILE, MANIFEST_FILE, PROFILES, type ProfileName } from '../constants.js'
 import { P2pcdnError } from '../errors.js'
-import type { SiteBlocks } from '../hosts/types.js'
+import type { IpnsRecordJob, SiteBlocks } from '../hosts/types.js'
 import { openFileIndex } from '../import/file-index.js'
 import { importAssets } from '../import/import-assets.js'
 import { buildSiteRoot } from '../import/site-root.js'
@@ -16,6 +16,8 @@ export interface PublishedSite {
   folder: string
   manifest: Manifest
   blocks: SiteBlocks
+  /** The site's IPNS record (`p2pcdn-ipns-record`), when publish signed one (the manifest's `ipns`). */
+  record: IpnsRecordJob | undefined
 }
 
 async function readManifest(folder: string): Promise<Manifest> {
@@ -62,5 +64,41 @@ export async function openPublishedSite(folder: string, signal?: AbortSignal): P
       `The files in ${folder} no longer make the root its manifest names (${manifest.root}; they make ${root})${changed ? `: ${changed.path} changed` : ''}. Run \`p2pcdn publish\` again, then push.`,
     )
   }
-  return { folder, manifest, blocks: siteBlocks(root, store) }
+  const record = await readRecord(folder, manifest)
+  return { folder, manifest, blocks: siteBlocks(root, store), record }
+}
+
+/**
+ * The record publish wrote beside the manifest, checked: signed by the manifest's `ipns` name,
+ * still valid, naming the manifest's root. Hosts would refuse it otherwise, so it fails here first.
+ */
+async function readRecord(folder: string, manifest: Manifest): Promise<IpnsRecordJob | undefined> {
+  if (manifest.ipns === undefined) return undefined
+  const file = path.join(folder, IPNS_RECORD_FILE)
+  let bytes: Uint8Array
+  try {
+    bytes = await fs.readFile(file)
+  } catch (err) {
+    throw new P2pcdnError(
+      'ERR_OUTPUT_CHANGED',
+      `${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}), though the manifest names the IPNS name ${manifest.ipns}. Run \`p2pcdn publish\` again, then push.`,
+    )
+  }
+  const { verifySiteRecord } = await import('../ipns/site-record.js')
+  let root: CID
+  try {
+    root = (await verifySiteRecord(manifest.ipns, bytes)).root
+  } catch (err) {
+    throw new P2pcdnError(
+      'ERR_OUTPUT_CHANGED',
+      `${file} cannot be pushed: ${(err as Error).message} Run \`p2pcdn publish\` again (it signs a new record), then push.`,
+    )
+  }
+  if (!root.equals(CID.parse(manifest.root))) {
+    throw new P2pcdnError(
+      'ERR_OUTPUT_CHANGED',
+      `${file} names ${root}, not the root its manifest names (${manifest.root}). Run \`p2pcdn publish\` again, then push.`,
+    )
+  }
+  return { name: manifest.ipns, bytes }
 }

@@ -6,7 +6,14 @@ import { kuboAdapter } from '../hosts/adapters/kubo.js'
 import { p2pcdnAdapter } from '../hosts/adapters/p2pcdn.js'
 import { pinningServiceAdapter } from '../hosts/adapters/pinning-service.js'
 import type { RetryPolicy } from '../hosts/http.js'
-import type { HostAdapter, HostTarget, PushJob, SiteBlocks } from '../hosts/types.js'
+import type {
+  HostAdapter,
+  HostTarget,
+  IpnsRecordJob,
+  PushJob,
+  RecordOutcome,
+  SiteBlocks,
+} from '../hosts/types.js'
 import type { PublishProgressEvents } from '../progress.js'
 import { eachLimit } from '../utils/each-limit.js'
 import type { OriginNode } from './origin-node.js'
@@ -39,6 +46,11 @@ export interface PushSiteOptions extends ProgressOptions<PublishProgressEvents> 
   listen?: string[]
   /** Previous site root (from the previous manifest), for hosts that replace by CID (Kubo, Cluster). */
   previousRoot?: string
+  /**
+   * The site's signed IPNS record (naming `root`), sent to every host that takes records after
+   * its pin; a host that refuses it counts as failed.
+   */
+  ipnsRecord?: IpnsRecordJob
   retry?: Partial<RetryPolicy>
   signal?: AbortSignal
 }
@@ -55,6 +67,8 @@ export interface HostPushResult {
   detail?: string
   /** The root of the earlier pin (same name, or the previous publish's root) this push replaced. */
   replaced?: string
+  /** What became of the IPNS record (when there was one): stored, or the host type takes none. */
+  record?: RecordOutcome
   bytesSent: number
   durationMs: number
   requestid?: string
@@ -88,8 +102,11 @@ export function adapterFor(host: HostTarget, retry?: Partial<RetryPolicy>): Host
  * the host already has and sends only the rest; requests are retried with backoff on network
  * errors, 5xx and 429, never on authentication or validation errors; each host has its own
  * timeout. A publishing node serves the blocks over bitswap for hosts that fetch them (Pinning
- * Service API pins). Never throws for a host's failure: the result says, host by host, and
- * whether `replication` hosts pinned the site.
+ * Service API pins). With `ipnsRecord`, each host that takes records gets it after the pin
+ * (`record: 'stored'`); one that refuses it (a lower sequence than it holds, an invalid record)
+ * is `failed`, like a failed pin; a host type that takes none says `record: 'unsupported'`.
+ * Never throws for a host's failure: the result says, host by host, and whether `replication`
+ * hosts pinned the site.
  */
 export async function pushSite(options: PushSiteOptions): Promise<PushSiteResult> {
   const root = typeof options.root === 'string' ? CID.parse(options.root) : options.root
@@ -127,6 +144,7 @@ export async function pushSite(options: PushSiteOptions): Promise<PushSiteResult
           : {}),
         wait: options.wait ?? true,
         timeoutMs,
+        ...(options.ipnsRecord ? { record: options.ipnsRecord } : {}),
         signal: AbortSignal.any(signals),
       }
       let result: HostPushResult
@@ -142,6 +160,7 @@ export async function pushSite(options: PushSiteOptions): Promise<PushSiteResult
           ...(outcome.requestid ? { requestid: outcome.requestid } : {}),
           ...(outcome.replaced ? { replaced: outcome.replaced } : {}),
           ...(outcome.detail ? { detail: outcome.detail } : {}),
+          ...(outcome.record ? { record: outcome.record } : {}),
         }
       } catch (err) {
         options.signal?.throwIfAborted()

@@ -31,8 +31,11 @@ export interface RewriteSiteOptions {
   subresourceIntegrity: boolean
   /** Written into `p2pcdn-fallback.json` for the runtime (ms). */
   fallbackTimeout: number
-  /** Ship the service worker with these sources (trustless gateways) and per-source timeout. */
-  serviceWorker?: { sources: string[]; timeout: number } | undefined
+  /**
+   * Ship the service worker with these sources (trustless gateways), per-source timeout, and the
+   * routers it asks for more hosts (default: the sources); `addServiceWorkerRoot` adds the site root.
+   */
+  serviceWorker?: { sources: string[]; timeout: number; routers?: string[] | undefined } | undefined
   /** Imports files the rewrite changed (their bytes are in `outDir`); returns their new CIDs. */
   reimport: (paths: string[]) => Promise<ImportedAsset[]>
   signal?: AbortSignal
@@ -258,31 +261,66 @@ export async function rewriteSite(options: RewriteSiteOptions): Promise<RewriteS
   return { changed, references, runtime, warnings }
 }
 
+/** What `p2pcdn-sw.json` holds besides its version, in the order it is written. */
+interface ServiceWorkerBody {
+  root?: string
+  sources: string[]
+  routers?: string[]
+  timeout: number
+  assets: Record<string, { path: string; size: number; type: string }>
+}
+
 /**
  * Writes `p2pcdn-sw.js` and its config `p2pcdn-sw.json`: every published asset by CID (its path,
- * size and content type), the sources, the timeout, and a version that changes with any of them,
- * so that a re-published site replaces the service worker's cache.
+ * size and content type), the sources, the routers, the timeout, and a version that changes with
+ * any of them, so that a re-published site replaces the service worker's cache.
  */
 async function writeServiceWorker(
   outDir: string,
   options: RewriteSiteOptions,
   changed: RewriteSiteResult['changed'],
 ): Promise<void> {
-  const sw = options.serviceWorker as { sources: string[]; timeout: number }
-  const assets: Record<string, { path: string; size: number; type: string }> = {}
+  const sw = options.serviceWorker as NonNullable<RewriteSiteOptions['serviceWorker']>
+  const assets: ServiceWorkerBody['assets'] = {}
   const final = options.assets.map((a) => changed.get(a.path)?.asset ?? a)
   for (const a of [...final].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0))) {
     assets[a.cid.toString()] ??= { path: a.path, size: a.size, type: contentTypeOf(a.path) }
   }
-  const body = { sources: sw.sources, timeout: sw.timeout, assets }
+  const routers = sw.routers === undefined ? {} : { routers: sw.routers }
+  await writeServiceWorkerFiles(outDir, { sources: sw.sources, ...routers, timeout: sw.timeout, assets })
+}
+
+/** The two files, the version (a hash of the body) stamped into both; each replaced whole. */
+async function writeServiceWorkerFiles(outDir: string, body: ServiceWorkerBody): Promise<void> {
   const version = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16)
   // The version in the script itself: a changed byte is what makes browsers install the new worker.
-  await fs.writeFile(
+  await replaceFile(
     path.join(outDir, SERVICE_WORKER_FILE),
     `${runtimeSource(SERVICE_WORKER_FILE)}\n// p2pcdn-sw ${version}\n`,
   )
-  await fs.writeFile(
+  await replaceFile(
     path.join(outDir, SERVICE_WORKER_DATA_FILE),
     `${JSON.stringify({ version, ...body }, null, 2)}\n`,
   )
+}
+
+/**
+ * Names the site root in the `p2pcdn-sw.json` the rewrite wrote in `outDir` (nothing to do when it
+ * wrote none), with a new version over it: the worker asks routers for the root's providers. The
+ * file is no part of the root, which is only known once the rewrite is done.
+ */
+export async function addServiceWorkerRoot(outDir: string, root: string): Promise<void> {
+  let text: string
+  try {
+    text = await fs.readFile(path.join(outDir, SERVICE_WORKER_DATA_FILE), 'utf8')
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw cause
+  }
+  const {
+    version: _version,
+    root: _root,
+    ...rest
+  } = JSON.parse(text) as ServiceWorkerBody & { version: string }
+  await writeServiceWorkerFiles(outDir, { root, ...rest })
 }

@@ -18,11 +18,19 @@
  * browser's own update check would not notice. A new version is used at once
  * and the caches of the others are deleted.
  *
+ * With a `root` in the config (and routers, which default to the sources),
+ * the worker also finds hosts by itself (`sw/discovery.ts`): it asks the
+ * routers for the root's providers, probes them, and prefers the nearest
+ * few; it refreshes when it starts, at a navigation when the last refresh is
+ * older than {@link REFRESH_MS}, and on a timer while it lives. What it found
+ * is kept beside the config, so that a restarted worker uses it at once.
+ *
  * Built with esbuild into one minified IIFE (`npm run build:runtime`).
  */
 import { canonical, linkCid, wantsFile } from './sw/cid.js'
 import { CACHE_PREFIX, type LoadedConfig } from './sw/config.js'
-import { fetchConfig, storedConfig } from './sw/config-store.js'
+import { fetchConfig, storedConfig, storedHosts, storeHosts } from './sw/config-store.js'
+import { Discovery } from './sw/discovery.js'
 import { BlockFetcher } from './sw/fetch-block.js'
 import { type RespondContext, respond } from './sw/respond.js'
 import { SourcePool } from './sw/sources.js'
@@ -36,31 +44,75 @@ const siteRoot = new URL('./', scriptUrl).href
 interface State {
   config: LoadedConfig
   fetcher: BlockFetcher
-  window: number
+  /** Blocks fetched ahead: the pool's capacity, which grows and shrinks with discovery. */
+  readonly window: number
+  /** Finds hosts when the config names the site root. */
+  discovery: Discovery | undefined
 }
 
 /** Least time between two checks of the config at navigations. */
 const RECHECK_MS = 10_000
+/** Discovery's refresh: at a navigation when the last one is older, and on a timer. */
+const REFRESH_MS = 60_000
+/** Longest wait at install for the first refresh, so that the first page already uses the nearest hosts. */
+const FIRST_REFRESH_WAIT = 2000
 
 let state: State | undefined
 let restoring: Promise<State | undefined> | undefined
 let checked = 0
 
 function use(config: LoadedConfig): State {
-  const pool = new SourcePool(config.sources)
-  useSources(config.version, config.sources)
-  state = { config, fetcher: new BlockFetcher(pool, config.timeout), window: pool.capacity }
+  let discovery: Discovery | undefined
+  const pool = new SourcePool(config.sources, { onDrop: (source) => discovery?.drop(source.url) })
+  useSources(config.version, config.sources, config.root?.toString() ?? null)
+  if (config.root && config.routers.length > 0) {
+    const found: Discovery = new Discovery({
+      root: config.root,
+      routers: config.routers,
+      sources: config.sources,
+      timeout: config.timeout,
+      pool,
+      site: new URL(siteRoot),
+      onChange: () => void storeHosts(scriptUrl, found.saved()).catch(() => {}),
+    })
+    discovery = found
+  }
+  state = {
+    config,
+    fetcher: new BlockFetcher(pool, config.timeout),
+    get window() {
+      return pool.capacity
+    },
+    discovery,
+  }
   return state
 }
 
-/** The config in use; after a restart of the worker, the one its install stored. */
+/** Uses the hosts an earlier worker found, then refreshes; resolves once refreshed. */
+async function discover(s: State): Promise<void> {
+  if (!s.discovery) return
+  s.discovery.restore(await storedHosts(scriptUrl).catch(() => undefined))
+  await s.discovery.refresh()
+}
+
+/** The config in use; after a restart of the worker, the one its install stored (and its hosts). */
 function current(): Promise<State | undefined> {
   if (state) return Promise.resolve(state)
   restoring ??= storedConfig(scriptUrl).then(
-    (config) => state ?? (config && use(config)),
+    async (config) => {
+      if (state || !config) return state
+      const s = use(config)
+      s.discovery?.restore(await storedHosts(scriptUrl).catch(() => undefined))
+      return s
+    },
     () => undefined,
   )
   return restoring
+}
+
+/** Refreshes discovery when its last refresh is older than REFRESH_MS. */
+async function refreshHosts(): Promise<void> {
+  await (await current())?.discovery?.refreshIfOlder(REFRESH_MS)
 }
 
 /** The site path of a same-origin URL inside the worker's scope, or undefined. */
@@ -92,18 +144,21 @@ async function recheck(): Promise<void> {
   checked = Date.now()
   const config = await fetchConfig(scriptUrl, 'no-cache').catch(() => undefined)
   if (!config || config.version === (await current())?.config.version) return
-  use(config)
-  await deleteOtherCaches(config.cacheName)
+  await Promise.all([discover(use(config)), deleteOtherCaches(config.cacheName)])
 }
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
-    fetchConfig(scriptUrl).then((config) => {
-      use(config)
+    fetchConfig(scriptUrl).then(async (config) => {
+      const first = discover(use(config)).catch(() => {})
+      await Promise.race([first, new Promise((resolve) => setTimeout(resolve, FIRST_REFRESH_WAIT))])
       return self.skipWaiting()
     }),
   )
 })
+
+// While the worker lives; a stopped worker refreshes at its next navigation.
+setInterval(() => void refreshHosts().catch(() => {}), REFRESH_MS)
 
 self.addEventListener('activate', (event) => {
   event.waitUntil(
@@ -125,6 +180,7 @@ self.addEventListener('fetch', (event) => {
         if (keep) await deleteOtherCaches(keep)
       }),
     )
+    event.waitUntil(refreshHosts().catch(() => {}))
     return
   }
   if (request.method !== 'GET') return

@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { expect } from 'vitest'
-import { CAR_FILE, MANIFEST_FILE, type ProfileName } from '../../src/constants.js'
+import { CAR_FILE, IPNS_RECORD_FILE, MANIFEST_FILE, type ProfileName } from '../../src/constants.js'
 import { cidOfPath } from '../../src/import/cid-of-path.js'
 import type { Manifest } from '../../src/manifest/write-manifest.js'
 import { leftovers, tempDirs } from './fs.js'
@@ -50,7 +50,7 @@ export async function cidOfOutputCopy(out: string, profile: ProfileName): Promis
   const temp = tempDirs()
   try {
     const copy = path.join(await temp.make('output-copy'), 'site')
-    const own = new Set([path.join(out, CAR_FILE), path.join(out, MANIFEST_FILE)])
+    const own = new Set([CAR_FILE, MANIFEST_FILE, IPNS_RECORD_FILE].map((name) => path.join(out, name)))
     await fs.cp(out, copy, { recursive: true, verbatimSymlinks: true, filter: (source) => !own.has(source) })
     return (await cidOfPath(copy, { profile })).toString()
   } finally {

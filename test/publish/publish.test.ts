@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
@@ -26,6 +27,7 @@ async function cidOfOutput(out: string, profile: 'unixfs-v1-2025' | 'unixfs-v0-2
   const copy = `${out}-as-site`
   await copyTree(out, copy)
   await fs.rm(path.join(copy, 'p2pcdn-manifest.json'))
+  await fs.rm(path.join(copy, 'p2pcdn-ipns-record'), { force: true })
   const cid = await cidOfPath(copy, { profile })
   await fs.rm(copy, { recursive: true })
   return cid.toString()
@@ -40,10 +42,13 @@ describe('publish', () => {
     const before = await snapshot(dir)
     const result = await publish({ dir, out, cacheDir, origin: 'https://www.example.com', car: true })
 
-    // The input is untouched; the output is the input plus the manifest (the CAR is outside the web root).
+    // The input is untouched; the output is the input plus the manifest and the IPNS record (the CAR
+    // is outside the web root).
     expect(await snapshot(dir)).toEqual(before)
     const after = await snapshot(out)
-    expect(Object.keys(after).sort()).toEqual([...Object.keys(before), 'p2pcdn-manifest.json'].sort())
+    expect(Object.keys(after).sort()).toEqual(
+      [...Object.keys(before), 'p2pcdn-manifest.json', 'p2pcdn-ipns-record'].sort(),
+    )
     expect(result.car).toBe(`${out}.car`)
     for (const [p, v] of Object.entries(before)) expect(after[p], p).toBe(v)
 
@@ -111,7 +116,14 @@ describe('publish', () => {
 
   it('gives the same manifest and CAR bytes for the same input, whatever the cache', async () => {
     const { base, dir, cacheDir } = await site()
-    const at = (name: string) => ({ out: path.join(base, name), car: path.join(base, `${name}.car`) })
+    // The same site key for the four outputs (each output folder is otherwise a site of its own).
+    const ipnsKey = path.join(base, 'site.key')
+    await fs.writeFile(ipnsKey, privateKeyToProtobuf(await generateKeyPair('Ed25519')))
+    const at = (name: string) => ({
+      out: path.join(base, name),
+      car: path.join(base, `${name}.car`),
+      ipnsKey,
+    })
     const a = await publish({ dir, ...at('a'), cacheDir })
     const b = await publish({ dir, ...at('b'), cacheDir: path.join(base, 'other-cache') })
     const c = await publish({ dir, ...at('c'), cacheDir: false })
@@ -220,12 +232,18 @@ describe('publish', () => {
     expect(after['p2pcdn-manifest.json']).toBeDefined()
     const manifest = await fs.readFile(path.join(dir, 'p2pcdn-manifest.json'))
 
-    // Publishing the output again changes nothing, and reuses the cache.
+    // Publishing the output again changes nothing but the IPNS record (the same root, renewed with a
+    // higher sequence), and reuses the cache.
     const second = await publish({ dir, inPlace: true, cacheDir })
     expect(second.root).toBe(first.root)
     expect(second.imported).toBe(0)
     expect((await fs.readFile(path.join(dir, 'p2pcdn-manifest.json'))).equals(manifest)).toBe(true)
-    expect(await snapshot(dir)).toEqual(after)
+    const { 'p2pcdn-ipns-record': record, ...rest } = await snapshot(dir)
+    const { 'p2pcdn-ipns-record': firstRecord, ...firstRest } = after
+    expect(rest).toEqual(firstRest)
+    expect(record).not.toBe(firstRecord)
+    expect(second.ipns?.name).toBe(first.ipns?.name)
+    expect(second.ipns?.sequence).toBeGreaterThan(first.ipns?.sequence as bigint)
     expect(await leftovers(path.dirname(dir))).toEqual([])
   })
 

@@ -51,7 +51,9 @@ async function publishAndUpload(): Promise<Manifest> {
     cacheDir: false,
     gateway: sources[0],
     origin: origin.url,
-    serviceWorker: { sources, timeout: 3000 },
+    // A fixed source list (no routers): the tamperer must stay the only way to host 1. With
+    // discovery, host 1's own routing answer would name its direct address (sw-discovery.browser.test.ts).
+    serviceWorker: { sources, timeout: 3000, routers: [] },
     car: true,
   })
   const car = new Uint8Array(await fs.readFile(result.car as string))

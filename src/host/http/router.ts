@@ -9,6 +9,7 @@ import type { TokenVerifier } from '../tokens.js'
 import type { HostMetrics } from './metrics.js'
 import { handlePinningApi } from './pinning-api.js'
 import { readJson, sendFailure, sendJson } from './respond.js'
+import { handleRouting, isRoutingPath, type RoutingDeps } from './routing.js'
 
 export { CAR_UPLOAD_PATH, MISSING_BLOCKS_PATH, STATUS_PATH }
 
@@ -24,6 +25,8 @@ export interface RouterDeps {
   status: () => Promise<unknown>
   /** A message when the repo is full (new pins are refused with 409), else undefined. */
   quotaFull: () => string | undefined
+  /** `/routing/v1/` and `/ipns/`: IPNS records, providers (src/host/http/routing.ts). */
+  routing: Omit<RoutingDeps, 'gateway'>
 }
 
 const CORS = {
@@ -37,6 +40,7 @@ const CORS = {
 
 function routeOf(pathname: string): string {
   if (pathname.startsWith('/ipfs/')) return 'gateway'
+  if (isRoutingPath(pathname)) return pathname.startsWith('/ipns/') ? 'ipns' : 'routing'
   if (pathname === '/pins' || pathname.startsWith('/pins/')) return 'pins'
   if (pathname === CAR_UPLOAD_PATH) return 'car'
   if (pathname === MISSING_BLOCKS_PATH) return 'missing'
@@ -73,6 +77,9 @@ export function createRouter(deps: RouterDeps): (req: IncomingMessage, res: Serv
 
 async function handle(deps: RouterDeps, req: IncomingMessage, res: ServerResponse, url: URL, route: string) {
   if (route === 'gateway') return deps.gateway(req, res)
+  if (route === 'ipns' || route === 'routing') {
+    return handleRouting({ ...deps.routing, gateway: deps.gateway }, req, res, url)
+  }
   for (const [name, value] of Object.entries(CORS)) res.setHeader(name, value)
   if (req.method === 'OPTIONS') {
     res.writeHead(204).end()
@@ -109,7 +116,7 @@ async function handle(deps: RouterDeps, req: IncomingMessage, res: ServerRespons
     res,
     404,
     'NOT_FOUND',
-    `Nothing at ${url.pathname}. This host serves /ipfs/<cid>, /pins, ${CAR_UPLOAD_PATH}, /healthz and /metrics.`,
+    `Nothing at ${url.pathname}. This host serves /ipfs/<cid>, /ipns/<name>, /routing/v1, /pins, ${CAR_UPLOAD_PATH}, /healthz and /metrics.`,
   )
 }
 

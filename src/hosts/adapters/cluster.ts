@@ -59,7 +59,12 @@ const authOf = (host: HostTarget): HostRequest['auth'] => (host.token?.includes(
 export function clusterAdapter(host: HostTarget, options: ClusterAdapterOptions = {}): HostAdapter {
   return {
     check: (signal) => checkCluster(host, options, signal),
-    push: (job) => pushCluster(host, job, options),
+    // The Cluster REST API has no way to take an IPNS record (its peers' Kubo nodes do: register
+    // one as a `kubo` host to put it there).
+    push: async (job) => {
+      const outcome = await pushCluster(host, job, options)
+      return job.record ? { ...outcome, record: 'unsupported' } : outcome
+    },
   }
 }
 

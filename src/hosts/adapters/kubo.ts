@@ -7,9 +7,10 @@
  */
 import { randomBytes } from 'node:crypto'
 import { CID } from 'multiformats/cid'
+import { type SiteRecord, verifySiteRecord } from '../../ipns/site-record.js'
 import { withoutSecret } from '../../utils/without-secret.js'
 import { HostError, type HostRequest, type HostResponse, hostRequest, type RetryPolicy } from '../http.js'
-import type { HostAdapter, HostCheck, HostTarget, PushJob, PushOutcome } from '../types.js'
+import type { HostAdapter, HostCheck, HostTarget, IpnsRecordJob, PushJob, PushOutcome } from '../types.js'
 
 export interface KuboAdapterOptions {
   /** How requests are retried (network errors, 5xx, 429). `check()` makes at most one retry. */
@@ -21,6 +22,8 @@ const CHECK_TIMEOUT_MS = 10_000
 
 /** go-libp2p's `routing.QueryError` event type, in `routing/provide`'s event stream. */
 const QUERY_ERROR = 3
+/** go-libp2p's `routing.Value` event type: `routing/get`'s answer, the record in `Extra` (base64). */
+const ROUTING_VALUE = 5
 
 const describe = (host: HostTarget) => `Host "${host.name}" (${host.url})`
 
@@ -53,14 +56,16 @@ function sameCid(a: string, b: CID): boolean {
  *
  * - `check()`: `POST /api/v0/version`. With `API.Authorizations` set, Kubo lets any valid token
  *   call `version` and refuses a missing or wrong one (403), so this checks the token; it does not
- *   check the token's `AllowedPaths` (a push needs `/api/v0/pin`, `/api/v0/dag/import` and
- *   `/api/v0/routing/provide`).
+ *   check the token's `AllowedPaths` (a push needs `/api/v0/pin`, `/api/v0/dag/import`,
+ *   `/api/v0/routing/provide`, and for the site's IPNS record `/api/v0/routing/put` and
+ *   `/api/v0/routing/get`).
  * - `push(job)`: `pin/ls` the root (already pinned recursively: nothing else is sent), else check
  *   that the CAR holds the whole DAG (see below), then `dag/import` it (streamed from disk,
  *   `pin-roots=true`), which pins it before answering, so the outcome is `pinned` whatever
  *   `job.wait` says; then unpin `job.previous.root` when it was pinned and differs; then
- *   `routing/provide` the root, best effort. `job.origins` and `requestid` are not used (the CAR
- *   carries every block; Kubo pins have no request ids).
+ *   `routing/provide` the root, best effort; then, with `job.record`, `routing/put` the site's IPNS
+ *   record (`allow-offline`), whose refusal fails the push. `job.origins` and `requestid` are not
+ *   used (the CAR carries every block; Kubo pins have no request ids).
  *
  * Why the CAR is checked here first: Kubo's `dag/import` reads the CAR offline but pins through
  * its online DAG service (boxo's pinner walks the DAG with `FetchGraph`), so a CAR that lacks a
@@ -322,19 +327,88 @@ export function kuboAdapter(host: HostTarget, options: KuboAdapterOptions = {}):
         }
       }
 
+      /**
+       * `routing/put /ipns/<name>` with `allow-offline` (a node without peers keeps it in its own
+       * datastore, and `ipfs name resolve` answers from there). Kubo refuses an invalid record
+       * (500), but answers 200 to an older one and keeps its own: so the record it holds is read
+       * back (`routing/get`), and one that is not ours fails the push as a refusal.
+       */
+      const putRecord = async (record: IpnsRecordJob): Promise<void> => {
+        const boundary = `p2pcdn-${randomBytes(16).toString('hex')}`
+        const head = Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="value-file"; filename="record"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+        )
+        const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
+        const params: Array<[string, string]> = [
+          ['arg', `/ipns/${record.name}`],
+          ['allow-offline', 'true'],
+        ]
+        const put = await call('routing/put', params, {
+          headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+          body: async function* () {
+            yield head
+            yield record.bytes
+            yield tail
+          },
+          accept: [500],
+        })
+        if (put.status === 500) {
+          const message = kuboMessage(put)
+          const refused = /older|newer|invalid|signature|expired|validat/i.test(message)
+          throw new HostError(
+            refused ? 'ERR_HOST_REJECTED' : 'ERR_HOST_FAILED',
+            `${describe(host)} refused the site's IPNS record for ${record.name}: ${message}.${refused && /older|newer/i.test(message) ? ' It holds a newer record for this name: push the newest output, or publish again to sign a record above it.' : ''}`,
+            500,
+          )
+        }
+        const held = await heldRecord(record.name)
+        if (held === undefined || Buffer.from(held.bytes).equals(record.bytes)) return
+        const ours = await verifySiteRecord(record.name, record.bytes)
+        throw new HostError(
+          'ERR_HOST_REJECTED',
+          `${describe(host)} refused the site's IPNS record for ${record.name}: it keeps its own, sequence ${held.sequence} (${held.root}), over this one, sequence ${ours.sequence} (${ours.root}). It holds a newer record for this name: push the newest output, or publish again to sign a record above it.`,
+        )
+      }
+
+      /** The record Kubo holds for `name` (`routing/get`), when it answers with a valid one. */
+      const heldRecord = async (name: string): Promise<SiteRecord | undefined> => {
+        const got = await call('routing/get', [['arg', `/ipns/${name}`]], { accept: [500] })
+        if (got.status !== 200) return undefined
+        let events: Array<{ Type?: number; Extra?: string }>
+        try {
+          events = ndjson(got, 'routing/get') as typeof events
+        } catch {
+          return undefined
+        }
+        const value = events.find((event) => event?.Type === ROUTING_VALUE && event.Extra)?.Extra
+        if (value === undefined) return undefined
+        return verifySiteRecord(name, Buffer.from(value, 'base64')).catch(() => undefined)
+      }
+
+      const withRecord = async (outcome: PushOutcome): Promise<PushOutcome> => {
+        if (!job.record) return outcome
+        await putRecord(job.record)
+        return { ...outcome, bytesSent, record: 'stored' }
+      }
+
       if (await pinnedRecursively(job.root)) {
-        return {
+        return withRecord({
           status: 'already-pinned',
           bytesSent,
           detail: `${root} is already pinned on this Kubo node; nothing sent`,
-        }
+        })
       }
       await checkCarWhole()
       const notes = [await importCar()]
       const { note, replaced } = await unpinPrevious()
       if (note) notes.push(note)
       notes.push(await announce())
-      return { status: 'pinned', bytesSent, ...(replaced ? { replaced } : {}), detail: notes.join('; ') }
+      return withRecord({
+        status: 'pinned',
+        bytesSent,
+        ...(replaced ? { replaced } : {}),
+        detail: notes.join('; '),
+      })
     },
   }
 }

@@ -1,8 +1,15 @@
 import { CID } from 'multiformats/cid'
-import { CAR_UPLOAD_PATH, MISSING_BLOCKS_PATH, STATUS_PATH } from '../../constants.js'
+import {
+  CAR_UPLOAD_PATH,
+  IPNS_RECORD_MEDIA_TYPE,
+  MISSING_BLOCKS_PATH,
+  ROUTING_IPNS_PATH,
+  STATUS_PATH,
+} from '../../constants.js'
 import { blockKey } from '../../utils/block-key.js'
+import { withoutSecret } from '../../utils/without-secret.js'
 import { HostError, hostRequest, type RetryPolicy } from '../http.js'
-import type { HostAdapter, HostCheck, HostTarget, PushJob, PushOutcome } from '../types.js'
+import type { HostAdapter, HostCheck, HostTarget, IpnsRecordJob, PushJob, PushOutcome } from '../types.js'
 import { checkPinningService, type PinStatus, pinMeta, pinToReplace, pushPin } from './pinning-service.js'
 
 export interface P2pcdnAdapterOptions {
@@ -14,13 +21,77 @@ export interface P2pcdnAdapterOptions {
  * Pushes a site to a `p2pcdn host`: the CAR upload fast path, sending only the blocks the host
  * lacks (it answers `POST /p2pcdn/v1/blocks/missing`), and replacing the previous site of the
  * same name (unless another site made it: `pinToReplace`); the site goes into the pin's meta. A
- * host without the upload endpoint is driven through the Pinning Service API.
+ * host without the upload endpoint is driven through the Pinning Service API. Then the site's IPNS
+ * record, when the job has one, is put on the host (`PUT /routing/v1/ipns/<name>`, Delegated
+ * Routing V1): a host that refuses it fails the push.
  */
 export function p2pcdnAdapter(host: HostTarget, options: P2pcdnAdapterOptions = {}): HostAdapter {
   return {
     check: (signal) => checkP2pcdn(host, signal),
-    push: (job) => pushCar(host, job, options),
+    push: async (job) => {
+      const outcome = await pushCar(host, job, options)
+      if (!job.record) return outcome
+      const put = await putRecord(host, job.record, options, job.signal)
+      return { ...outcome, bytesSent: outcome.bytesSent + put.bytesSent, record: put.record }
+    },
   }
+}
+
+/** A host's reason from an error body (`{"error": {"reason", "details"}}`, `{"message"}` or text), shortened, token removed. */
+function reasonOf(text: string, host: HostTarget): string {
+  let reason = text.trim()
+  try {
+    const body = JSON.parse(text) as {
+      error?: { reason?: unknown; details?: unknown } | string
+      message?: unknown
+    }
+    const said =
+      typeof body.error === 'object'
+        ? (body.error.details ?? body.error.reason)
+        : (body.error ?? body.message)
+    if (typeof said === 'string') reason = said
+  } catch {}
+  reason = withoutSecret(reason.replace(/\s+/g, ' '), host.token)
+  return reason.length > 300 ? `${reason.slice(0, 300)}…` : reason
+}
+
+/**
+ * `PUT /routing/v1/ipns/<name>` with the record and the token. 409 (the host holds a record with
+ * a higher sequence) and 400 (invalid) fail with the host's reason; a host too old to have the
+ * route (404, 405, 501) takes no records, which is not a failure.
+ */
+async function putRecord(
+  host: HostTarget,
+  record: IpnsRecordJob,
+  options: P2pcdnAdapterOptions,
+  signal: AbortSignal | undefined,
+): Promise<{ record: 'stored' | 'unsupported'; bytesSent: number }> {
+  const res = await hostRequest(host, {
+    method: 'PUT',
+    path: `${ROUTING_IPNS_PATH}/${record.name}`,
+    headers: { 'Content-Type': IPNS_RECORD_MEDIA_TYPE },
+    body: async function* () {
+      yield record.bytes
+    },
+    accept: [400, 404, 405, 409, 501],
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(signal ? { signal } : {}),
+  })
+  if (res.status === 404 || res.status === 405 || res.status === 501) {
+    return { record: 'unsupported', bytesSent: res.bytesSent }
+  }
+  if (res.status === 400 || res.status === 409) {
+    const advice =
+      res.status === 409
+        ? 'It holds a newer record for this name (a higher sequence): push the newest output, or publish again to sign a record above it.'
+        : 'Publish again to sign a new record.'
+    throw new HostError(
+      'ERR_HOST_REJECTED',
+      `Host "${host.name}" (${host.url}) refused the site's IPNS record for ${record.name} (HTTP ${res.status}: ${reasonOf(res.text, host)}). ${advice}`,
+      res.status,
+    )
+  }
+  return { record: 'stored', bytesSent: res.bytesSent }
 }
 
 /**

@@ -90,7 +90,11 @@ export function pinningServiceAdapter(
 ): HostAdapter {
   return {
     check: (signal) => checkPinningService(host, signal),
-    push: (job) => pushPin(host, job, options),
+    // The Pinning Service API has no way to take an IPNS record.
+    push: async (job) => {
+      const outcome = await pushPin(host, job, options)
+      return job.record ? { ...outcome, record: 'unsupported' } : outcome
+    },
   }
 }
 

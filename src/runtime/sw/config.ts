@@ -16,6 +16,16 @@ export interface ServiceWorkerConfig {
   timeout: number
   /** Every published asset by CID: its site path (relative to the site root, no leading slash), size in bytes, content type. */
   assets: Record<string, { path: string; size: number; type: string }>
+  /**
+   * The site root CID (this file is not part of it). With it, the worker asks `routers` for the
+   * root's providers and prefers the nearest; without it (older configs), only `sources`.
+   */
+  root?: string
+  /**
+   * Delegated routing endpoints (`GET <router>/routing/v1/providers/<root>`, IPIP-337): p2pcdn
+   * hosts, Kubo 0.40+ gateways. @default `sources`
+   */
+  routers?: string[]
 }
 
 /** One published asset, as a link's CID finds it. */
@@ -36,6 +46,10 @@ export interface LoadedConfig {
   paths: Map<string, Asset>
   /** The Cache Storage cache of this version's verified files: `p2pcdn-<version>`. */
   cacheName: string
+  /** The site root, when the config names a valid one: discovery is on. */
+  root: CID | undefined
+  /** Routers to ask for the root's providers (the sources when the config lists none). */
+  routers: string[]
 }
 
 /** The config's file name, beside the worker script. */
@@ -50,7 +64,8 @@ export const DEFAULT_TIMEOUT = 3000
 /**
  * Checks a config's JSON text. Sources lose a trailing slash; an asset whose
  * key is not a CID, or whose entry has no path, is left out (its links are
- * then not intercepted).
+ * then not intercepted). A `root` that is no CID means no discovery; routers
+ * that are no http(s) URL are left out.
  */
 export function parseConfig(text: string, url: string): LoadedConfig {
   const config = JSON.parse(text) as Partial<ServiceWorkerConfig> | null
@@ -58,7 +73,7 @@ export function parseConfig(text: string, url: string): LoadedConfig {
     throw new Error(`${url}: ${what}.`)
   }
   if (!config || typeof config !== 'object') return fail('not a JSON object')
-  const { version, sources, timeout, assets } = config
+  const { version, sources, timeout, assets, root, routers } = config
   if (typeof version !== 'string' || version === '') return fail('`version` must be a non-empty string')
   if (!Array.isArray(sources) || !sources.every((s) => typeof s === 'string' && /^https?:\/\//.test(s)))
     return fail('`sources` must be an array of http(s) URLs')
@@ -69,9 +84,15 @@ export function parseConfig(text: string, url: string): LoadedConfig {
     if (!cid || typeof entry?.path !== 'string') continue
     index.set(canonical(cid), { cid, path: entry.path, size: entry.size, type: entry.type })
   }
+  const trim = (list: string[]) => list.map((s) => s.replace(/\/+$/, ''))
+  const listed = Array.isArray(routers)
+    ? routers.filter((r): r is string => typeof r === 'string' && /^https?:\/\//.test(r))
+    : sources
   return {
     version,
-    sources: sources.map((s) => s.replace(/\/+$/, '')),
+    sources: trim(sources),
+    root: typeof root === 'string' ? parseCid(root) : undefined,
+    routers: [...new Set(trim(listed))],
     timeout: typeof timeout === 'number' && timeout > 0 ? timeout : DEFAULT_TIMEOUT,
     assets: index,
     paths: new Map([...index.values()].map((asset) => [asset.path, asset])),
