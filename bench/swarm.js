@@ -190,7 +190,7 @@ async function publishSite(site, out, far) {
     env: { SWARM_FAR_TOKEN: far.token, P2PCDN_IPNS_KEY: await benchKey() },
     node: network.node('origin'),
   })
-  const result = JSON.parse(stdout.trim().split('\n').at(-1))
+  const result = JSON.parse(stdout)
   return { root: result.root, ipns: result.ipns }
 }
 

@@ -78,7 +78,7 @@ export function createProgram(): Command {
       '--sw-router <url...>',
       "where the service worker asks for the site's providers (/routing/v1; default: its sources)",
     )
-    .option('--no-sw-router', "no discovery: the service worker keeps its publish-time sources")
+    .option('--no-sw-router', 'no discovery: the service worker keeps its publish-time sources')
     .option('--no-push', 'do not push to the registered hosts')
     .option('--replication <n>', 'hosts that must pin the site (default: every registered host)')
     .option('--wait', 'wait until hosts report the site pinned (the default)')

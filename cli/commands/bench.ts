@@ -12,6 +12,7 @@ import {
   writeResults,
 } from '../../src/bench/index.js'
 import { P2pcdnError } from '../../src/index.js'
+import { invalidFlag as invalid } from '../flags.js'
 
 /** The flags of `p2pcdn bench`, as commander hands them over. */
 export interface BenchFlags {
@@ -43,9 +44,6 @@ const NAMED = /^([A-Za-z0-9][\w.-]*)=(.*)$/s
 /** What a CID looks like: CIDv0, or CIDv1 in base32, base58btc, base36 or base16. */
 const CID_TEXT =
   /^(Qm[1-9A-HJ-NP-Za-km-z]{44}|b[a-z2-7]{6,}|z[1-9A-HJ-NP-Za-km-z]{6,}|k[0-9a-z]{6,}|f[0-9a-f]{6,})$/
-
-const invalid = (option: string, value: unknown, fix: string) =>
-  new P2pcdnError('ERR_CONFIG_INVALID', `The \`--${option}\` option ${fix}, got: ${JSON.stringify(value)}.`)
 
 function integer(option: string, value: string | undefined, min: number, fix: string): number | undefined {
   if (value === undefined) return undefined

@@ -4,6 +4,7 @@ import {
   defaultRepoPath,
   type FollowedSite,
   gcRepo,
+  type HostConfigValues,
   importCars,
   listTokens,
   loadHostConfig,
@@ -14,30 +15,14 @@ import {
   startHost,
 } from '../../src/host/index.js'
 import { P2pcdnError, parseSize } from '../../src/index.js'
+import { invalidFlag as invalid, flagSeconds as seconds } from '../flags.js'
 
-export interface HostRunFlags {
-  repo?: string
-  http?: string
-  listen?: string[]
-  announce?: string[]
-  /** Public URL of the HTTP gateway (`--announce-http`). */
-  announceHttp?: string
-  bootstrap?: string[]
+/** The flags of `p2pcdn host run`: the config file's values (`src/host/host-config.ts`) and the CLI's own. */
+export interface HostRunFlags extends Omit<HostConfigValues, 'dht'> {
   dht?: DhtMode
-  tlsCert?: string
-  tlsKey?: string
-  autoTls?: boolean
-  storageMax?: string
-  session?: string | boolean
-  sessionPeriod?: string
-  pinTimeout?: string
   json?: boolean
   /** A host config file (`--config`); `<repo>/host.json` is read too when present. */
   config?: string
-  follow?: string[]
-  followFrom?: string[]
-  followInterval?: string
-  followGrace?: string
 }
 
 /** Where commander took an option's value from (`cli`, `default`, …). */
@@ -60,18 +45,6 @@ export async function withHostConfig(given: HostRunFlags, sources?: OptionSource
   const inRepo = await loadHostConfig(repoConfigFile(repo), false)
   return { ...defaults, ...inRepo, ...file, ...explicit, repo } as HostRunFlags
 }
-
-function seconds(option: string, value: string | undefined, allowZero: boolean): number | undefined {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (!Number.isFinite(n) || n < 0 || (n === 0 && !allowZero)) {
-    throw invalid(option, value, `must be a ${allowZero ? 'non-negative' : 'positive'} number of seconds`)
-  }
-  return n * 1000
-}
-
-const invalid = (option: string, value: unknown, fix: string) =>
-  new P2pcdnError('ERR_CONFIG_INVALID', `The \`--${option}\` option ${fix}, got: ${JSON.stringify(value)}.`)
 
 function positiveNumber(option: string, value: string | undefined, unit: string): number | undefined {
   if (value === undefined) return undefined

@@ -1,4 +1,5 @@
 import { type KuboFollow, P2pcdnError, startKuboFollow, startKuboSession } from '../../src/index.js'
+import { invalidFlag as invalid, flagSeconds as seconds } from '../flags.js'
 
 export interface KuboSessionFlags {
   api: string
@@ -11,15 +12,6 @@ export interface KuboSessionFlags {
   followFrom?: string[]
   followInterval?: string
   followGrace?: string
-}
-
-function seconds(option: string, value: string | undefined, allowZero: boolean): number | undefined {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (!Number.isFinite(n) || n < 0 || (n === 0 && !allowZero)) {
-    throw invalid(option, value, `must be a ${allowZero ? 'non-negative' : 'positive'} number of seconds`)
-  }
-  return n * 1000
 }
 
 /** `--follow`: the Kubo node follows the names; each new root served and each problem is reported. */
@@ -51,9 +43,6 @@ async function followOnKubo(
   })
   return follow
 }
-
-const invalid = (option: string, value: unknown, fix: string) =>
-  new P2pcdnError('ERR_CONFIG_INVALID', `The \`--${option}\` option ${fix}, got: ${JSON.stringify(value)}.`)
 
 function readToken(variable: string | undefined): string | undefined {
   if (variable === undefined) return undefined

@@ -1,5 +1,4 @@
 import path from 'node:path'
-import { P2pcdnError } from '../../src/index.js'
 import {
   runSpeedtest,
   type SourceTotals,
@@ -7,6 +6,7 @@ import {
   type SpeedtestResult,
   startSpeedtestServer,
 } from '../../src/speedtest/index.js'
+import { invalidFlag as invalid } from '../flags.js'
 
 export interface SpeedtestFlags {
   originDir?: string
@@ -19,9 +19,6 @@ export interface SpeedtestFlags {
   headless?: boolean
   open?: boolean
 }
-
-const invalid = (option: string, value: unknown, fix: string) =>
-  new P2pcdnError('ERR_CONFIG_INVALID', `The \`--${option}\` option ${fix}, got: ${JSON.stringify(value)}.`)
 
 function integer(option: string, value: string | undefined, min: number, fix: string): number | undefined {
   if (value === undefined) return undefined

@@ -15,6 +15,7 @@ import { setMaxListeners } from 'node:events'
 import { TypedEventEmitter, type TypedEventTarget } from '@libp2p/interface'
 import { findProviders } from '../host/follow-fetch.js'
 import { fetchRecord, pickNewest, type RecordCandidate } from '../host/follow-resolve.js'
+import type { FollowedSite } from '../host/follow-state.js'
 import { parseIpnsName, verifySiteRecord } from '../ipns/site-record.js'
 import { type KuboRpc, kuboRpc } from './kubo-rpc.js'
 
@@ -35,19 +36,11 @@ export interface KuboFollowOptions {
   fetchTimeoutMs?: number
 }
 
-/** A followed site as the sidecar sees it. */
-export interface KuboFollowedSite {
-  name: string
-  root: string | null
-  sequence: string | null
-  lastCheck: string | null
-  /** When the served root's record was first seen, and the time to serve it. */
-  firstSeen: string | null
-  lagMs: number | null
-  pending: { root: string; sequence: string; since: string } | null
-  lastError: { message: string; at: string } | null
-  refused: number
-}
+/** A followed site as the sidecar sees it: a host's {@link FollowedSite} without what Kubo's pins keep. */
+export type KuboFollowedSite = Pick<
+  FollowedSite,
+  'name' | 'root' | 'sequence' | 'lastCheck' | 'firstSeen' | 'lagMs' | 'pending' | 'lastError' | 'refused'
+>
 
 export interface KuboFollowEvents {
   /** A followed site now serves a new root. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { expect } from 'vitest'
-import { CAR_FILE, cidOfPath, MANIFEST_FILE, type Manifest } from '../../src/index.js'
+import { CAR_FILE, cidOfPath, IPNS_RECORD_FILE, MANIFEST_FILE, type Manifest } from '../../src/index.js'
 import { copyTree, ROOT, tempDirs } from '../helpers/fs.js'
 
 export const BASIC_APP = path.join(ROOT, 'fixtures/apps/basic')
@@ -60,7 +60,11 @@ export async function expectPublished(outDir: string, emitted: RegExp[] = []): P
   expect(all).toContain(MANIFEST_FILE)
   expect(all).not.toContain(CAR_FILE)
   expect(await exists(`${outDir}.car`)).toBe(false)
-  const files = all.filter((f) => f !== MANIFEST_FILE && !/^p2pcdn-fallback/.test(f))
+  // The site's IPNS record is signed for every publish, beside the manifest (never an asset).
+  expect(all).toContain(IPNS_RECORD_FILE)
+  const files = all.filter(
+    (f) => f !== MANIFEST_FILE && f !== IPNS_RECORD_FILE && !/^p2pcdn-fallback/.test(f),
+  )
   expect(manifest.assets.map((a) => a.path).sort()).toEqual(files)
   for (const pattern of emitted)
     expect(
