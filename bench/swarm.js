@@ -23,6 +23,7 @@ import fs from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import zlib from 'node:zlib'
 import { firstJsonLine, stopChild } from './lib/children.js'
 import { REPO } from './lib/runners.js'
 
@@ -41,70 +42,16 @@ const IMAGES = flags.quick ? 12 : 30
 const IMAGE_SIZE = 100_000
 const RUNS = flags.quick ? 3 : 7
 const FOLLOW_INTERVAL_S = 10
+/** The run's temporary folder, emulated network and child processes (set by {@link main}). */
+let work
+let network
+const children = []
+/** The run's IPNS key (base64 protobuf, as `$P2PCDN_IPNS_KEY` takes it), made on first use. */
+let key
 const log = (line) => process.stderr.write(`[swarm] ${line}\n`)
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
-
-const support = await checkNetem()
-if (!support.ok) {
-  log(`skipped: ${support.reason}`)
-  await writeResults({ skipped: support.reason })
-  process.exit(0)
-}
-
-const work = await fs.mkdtemp(path.join(os.tmpdir(), 'p2pcdn-bench-swarm-'))
-const children = []
-const network = await createNetwork({
-  nodes: [
-    { name: 'origin', role: 'origin', link: { down: '200mbit', up: '200mbit', delayMs: 10 } },
-    { name: 'client', role: 'client', link: { down: '200mbit', up: '50mbit', delayMs: 0 } },
-    ...Object.entries(HOSTS).map(([name, delayMs]) => ({
-      name,
-      role: 'host',
-      link: { down: '100mbit', up: '100mbit', delayMs },
-    })),
-  ],
-})
-try {
-  const hosts = await startHosts()
-  const far = hosts.far
-  const site = await writeSite(path.join(work, 'site'), 1)
-  const out = path.join(work, 'out')
-  const first = await publishSite(site, out, far)
-  log(`published ${first.root} (${first.ipns}) to the far host`)
-  // The followers join after the publish, never pushed to.
-  for (const name of ['near', 'mid']) hosts[name] = await startHost(name, { follow: first.ipns, from: far })
-  const joined = await Promise.all(['near', 'mid'].map((name) => servedAfter(hosts[name], first.root, 0)))
-  log(`followers serve version 1: ${joined.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}`)
-  await writeSite(site, 2)
-  const startedAt = Date.now()
-  const second = await publishSite(site, out, far)
-  const followerMs = {}
-  await Promise.all(
-    ['near', 'mid'].map(async (name) => {
-      followerMs[name] = await servedAfter(hosts[name], second.root, startedAt)
-    }),
-  )
-  log(`publish → follower: near ${followerMs.near} ms, mid ${followerMs.mid} ms`)
-  const fixedOut = await fixedSourceCopy(out)
-  const origin = await startOrigin({ discovery: out, fixed: fixedOut })
-  const visitor = await visitorRuns(origin, hosts)
-  const result = {
-    date: new Date().toISOString(),
-    rttMs: Object.fromEntries(Object.keys(HOSTS).map((n) => [n, network.rttMs('client', n)])),
-    site: { images: IMAGES, imageBytes: IMAGE_SIZE },
-    followIntervalS: FOLLOW_INTERVAL_S,
-    publishToFollowerMs: followerMs,
-    ...visitor,
-  }
-  await writeResults(result)
-  printSummary(result)
-} finally {
-  for (const child of children) await stopChild(child)
-  await network.destroy()
-  await fs.rm(work, { recursive: true, force: true })
 }
 
 async function writeResults(value) {
@@ -163,7 +110,7 @@ async function writeSite(dir, version) {
   const images = []
   for (let i = 0; i < IMAGES; i++) {
     const file = `image-${i}.png`
-    if (version === 1 || i === 0) await fs.writeFile(path.join(dir, file), randomBytes(IMAGE_SIZE))
+    if (version === 1 || i === 0) await fs.writeFile(path.join(dir, file), randomPng(IMAGE_SIZE))
     images.push(`<img src="${file}" width="10" height="10">`)
   }
   await fs.writeFile(
@@ -171,6 +118,32 @@ async function writeSite(dir, version) {
     `<!doctype html><html><head><meta charset="utf-8"><title>swarm v${version}</title></head><body>${images.join('')}</body></html>\n`,
   )
   return dir
+}
+
+/** A valid PNG of random RGB pixels, about `bytes` long (noise does not compress), so that the page can tell a loaded image. */
+function randomPng(bytes) {
+  const width = 200
+  const height = Math.ceil(bytes / (width * 3 + 1))
+  const rows = Buffer.alloc(height * (width * 3 + 1))
+  for (let y = 0; y < height; y++) randomBytes(width * 3).copy(rows, y * (width * 3 + 1) + 1)
+  const chunk = (type, data) => {
+    const head = Buffer.alloc(8)
+    head.writeUInt32BE(data.length)
+    head.write(type, 4, 'latin1')
+    const crc = Buffer.alloc(4)
+    crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), data])))
+    return Buffer.concat([head, data, crc])
+  }
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(width, 0)
+  header.writeUInt32BE(height, 4)
+  header.set([8, 2, 0, 0, 0], 8)
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', zlib.deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ])
 }
 
 /** `p2pcdn publish` with the far host registered and as the worker's only source. */
@@ -194,7 +167,6 @@ async function publishSite(site, out, far) {
   return { root: result.root, ipns: result.ipns }
 }
 
-let key
 /** One Ed25519 key for the run, as the CI variable gives it. */
 async function benchKey() {
   if (!key) {
@@ -300,49 +272,51 @@ async function visitorRuns(origins, hosts) {
   }
 }
 
-/** Installs the worker (first visit), then times a reload under its control until every image has loaded. */
+/**
+ * Installs the worker (a first visit whose images are held back, so that no image sits in the
+ * renderer's memory cache), then times the next navigation, under the worker's control, until
+ * every image has loaded.
+ */
 async function timedLoad(browser, pageUrl) {
   const context = await browser.newContext()
+  const images = /[?&]filename=image-/
   try {
+    await context.route(images, (route) => route.abort())
     const page = await context.newPage()
     await page.goto(pageUrl)
     await page.evaluate(() => navigator.serviceWorker.ready.then(() => true))
-    // The visitor's second page view: the worker controls it and has asked for providers.
-    await page.reload()
-    await page.waitForFunction(() => navigator.serviceWorker.controller !== null)
-    await page.waitForFunction(() => [...document.images].every((img) => img.complete))
-    await page.evaluate(() =>
-      caches
-        .keys()
-        .then((keys) =>
-          Promise.all(keys.filter((k) => k.startsWith('p2pcdn-')).map((k) => caches.delete(k))),
-        ),
-    )
+    await context.unroute(images)
     await resetStats(page)
     const begin = Date.now()
-    await page.reload()
+    await page.goto(pageUrl)
     await page.waitForFunction(
       () => [...document.images].every((img) => img.complete && img.naturalWidth > 0),
       null,
-      {
-        timeout: 60_000,
-      },
+      { timeout: 60_000 },
     )
     const ms = Date.now() - begin
-    return { ms, stats: await swStats(page) }
+    const stats = await swStats(page)
+    if (process.env.SWARM_DEBUG) log(`${pageUrl}: ${JSON.stringify(stats)}`)
+    if (stats.verified === 0)
+      throw new Error(`${pageUrl}: the service worker served no image: ${JSON.stringify(stats)}`)
+    return { ms, stats }
   } finally {
     await context.close()
   }
 }
 
+/** Posts `{ type }` to the active worker (controlling the page or not) and resolves with its answer. */
 const swMessage = (page, type) =>
   page.evaluate(
     (type) =>
-      new Promise((resolve) => {
-        const channel = new MessageChannel()
-        channel.port1.onmessage = (event) => resolve(event.data)
-        navigator.serviceWorker.controller?.postMessage({ type }, [channel.port2])
-      }),
+      navigator.serviceWorker.ready.then(
+        (registration) =>
+          new Promise((resolve) => {
+            const channel = new MessageChannel()
+            channel.port1.onmessage = (event) => resolve(event.data)
+            registration.active?.postMessage({ type }, [channel.port2])
+          }),
+      ),
     type,
   )
 const swStats = (page) => swMessage(page, 'p2pcdn:stats')
@@ -386,3 +360,73 @@ async function runCommandHere(file, args, options) {
     )
   })
 }
+
+/** The run: network, hosts, publishes, followers, visitor. */
+async function main() {
+  const support = await checkNetem()
+  if (!support.ok) {
+    log(`skipped: ${support.reason}`)
+    await writeResults({ skipped: support.reason })
+    return
+  }
+
+  work = await fs.mkdtemp(path.join(os.tmpdir(), 'p2pcdn-bench-swarm-'))
+  network = await createNetwork({
+    nodes: [
+      { name: 'origin', role: 'origin', link: { down: '200mbit', up: '200mbit', delayMs: 10 } },
+      { name: 'client', role: 'client', link: { down: '200mbit', up: '50mbit', delayMs: 0 } },
+      ...Object.entries(HOSTS).map(([name, delayMs]) => ({
+        name,
+        role: 'host',
+        link: { down: '100mbit', up: '100mbit', delayMs },
+      })),
+    ],
+  })
+  try {
+    const hosts = await startHosts()
+    const far = hosts.far
+    const site = await writeSite(path.join(work, 'site'), 1)
+    const out = path.join(work, 'out')
+    const first = await publishSite(site, out, far)
+    log(`published ${first.root} (${first.ipns}) to the far host`)
+    // The followers join after the publish, never pushed to.
+    for (const name of ['near', 'mid']) hosts[name] = await startHost(name, { follow: first.ipns, from: far })
+    const joined = await Promise.all(['near', 'mid'].map((name) => servedAfter(hosts[name], first.root, 0)))
+    log(`followers serve version 1: ${joined.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ')}`)
+    await writeSite(site, 2)
+    const startedAt = Date.now()
+    const second = await publishSite(site, out, far)
+    const followerMs = {}
+    await Promise.all(
+      ['near', 'mid'].map(async (name) => {
+        followerMs[name] = await servedAfter(hosts[name], second.root, startedAt)
+      }),
+    )
+    log(`publish → follower: near ${followerMs.near} ms, mid ${followerMs.mid} ms`)
+    if (process.env.SWARM_DEBUG) {
+    const answer = await network
+      .node('client')
+      .exec('curl', ['-s', `${far.url}/routing/v1/providers/${second.root}`], { timeoutMs: 30_000 })
+    log(`far's providers of ${second.root}: ${answer.stdout}`)
+  }
+  const fixedOut = await fixedSourceCopy(out)
+    const origin = await startOrigin({ discovery: out, fixed: fixedOut })
+    const visitor = await visitorRuns(origin, hosts)
+    const result = {
+      date: new Date().toISOString(),
+      rttMs: Object.fromEntries(Object.keys(HOSTS).map((n) => [n, network.rttMs('client', n)])),
+      site: { images: IMAGES, imageBytes: IMAGE_SIZE },
+      followIntervalS: FOLLOW_INTERVAL_S,
+      publishToFollowerMs: followerMs,
+      ...visitor,
+    }
+    await writeResults(result)
+    printSummary(result)
+  } finally {
+    for (const child of children) await stopChild(child)
+    await network.destroy()
+    await fs.rm(work, { recursive: true, force: true })
+  }
+}
+
+await main()

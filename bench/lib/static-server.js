@@ -5,8 +5,8 @@
  *   node bench/lib/static-server.js --dir <folder> [--listen 127.0.0.1:0] [--tls-cert <pem> --tls-key <pem>]
  *
  * Serves the files of one folder (no subfolders) from disk with
- * `fs.createReadStream` and a `Content-Length`, the way a static web server
- * does without sendfile. Prints one JSON line `{ "url": "http://…" }` on
+ * `fs.createReadStream`, a `Content-Length` and a content type by extension, the way a static web
+ * server does without sendfile. Prints one JSON line `{ "url": "http://…" }` on
  * stdout once listening; SIGTERM stops it. With a certificate it serves HTTPS (the paper's origin
  * was https, and its TLS handshake is part of every origin sample).
  */
@@ -15,6 +15,7 @@ import http from 'node:http'
 import https from 'node:https'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import mime from 'mime-types'
 
 const { values } = parseArgs({
   options: {
@@ -46,7 +47,8 @@ const handler = (req, res) => {
     }
     // CORS, as the hosts' gateways send it: the visitor bench fetches from a page on another origin.
     res.writeHead(200, {
-      'Content-Type': 'application/octet-stream',
+      // Pages and scripts by their type (the swarm bench loads a page and its service worker from it).
+      'Content-Type': mime.contentType(path.extname(name)) || 'application/octet-stream',
       'Content-Length': stat.size,
       'Access-Control-Allow-Origin': '*',
     })

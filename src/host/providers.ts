@@ -36,6 +36,12 @@ export interface ProviderFinderOptions {
   lookupTimeoutMs?: number
   /** How long an answer is reused. @default 30_000 */
   cacheMs?: number
+  /**
+   * How long an answer the DHT added nobody to is reused: short, as it is what a host says while
+   * the others are still fetching a new version (a follower asks for the providers it fetches from).
+   * @default 5_000
+   */
+  emptyCacheMs?: number
 }
 
 /** `/p2p/<id>` taken off, as Delegated Routing addresses are written. */
@@ -74,12 +80,11 @@ export class ProviderFinder {
     const self = this.#options.self()
     const records: PeerRecord[] = []
     if (await this.#options.isServable(cid)) records.push(peerRecord(self.id, self.addrs))
-    for (const record of await this.#lookup(cid, self.id, signal)) {
-      if (records.length >= MAX_PROVIDERS) break
-      records.push(record)
-    }
+    const others = await this.#lookup(cid, self.id, signal)
+    records.push(...others.slice(0, MAX_PROVIDERS - records.length))
+    const ttl = others.length > 0 ? (this.#options.cacheMs ?? 30_000) : (this.#options.emptyCacheMs ?? 5_000)
     if (this.#cache.size >= 1000) this.#cache.clear()
-    this.#cache.set(key, { records, expires: Date.now() + (this.#options.cacheMs ?? 30_000) })
+    this.#cache.set(key, { records, expires: Date.now() + ttl })
     return records
   }
 
