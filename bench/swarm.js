@@ -16,7 +16,8 @@
  *   publish time (the far host alone), where that share is 0 by construction;
  * - page-load time (cold browser context, worker installed, then the timed reload), median of runs,
  *   with discovery beside the fixed source list (the same site with discovery turned off).
- * Needs root (namespaces); without it, says why and writes `{ skipped }`. Writes bench/results/swarm.json.
+ * Needs root (namespaces); without it, says why and writes `{ skipped }`. Writes bench/results/swarm.json;
+ * SWARM_DEBUG=1 also prints each load's worker stats and the far host's providers answer.
  */
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
@@ -404,12 +405,12 @@ async function main() {
     )
     log(`publish → follower: near ${followerMs.near} ms, mid ${followerMs.mid} ms`)
     if (process.env.SWARM_DEBUG) {
-    const answer = await network
-      .node('client')
-      .exec('curl', ['-s', `${far.url}/routing/v1/providers/${second.root}`], { timeoutMs: 30_000 })
-    log(`far's providers of ${second.root}: ${answer.stdout}`)
-  }
-  const fixedOut = await fixedSourceCopy(out)
+      const answer = await network
+        .node('client')
+        .exec('curl', ['-s', `${far.url}/routing/v1/providers/${second.root}`], { timeoutMs: 30_000 })
+      log(`far's providers of ${second.root}: ${answer.stdout}`)
+    }
+    const fixedOut = await fixedSourceCopy(out)
     const origin = await startOrigin({ discovery: out, fixed: fixedOut })
     const visitor = await visitorRuns(origin, hosts)
     const result = {
