@@ -149,7 +149,22 @@ describe('a host that follows a site', () => {
     // Found from A's announced gateway (its /http address in C's peer store) or the DHT.
     expect(followed(c)).toMatchObject({ root: v1.root.toString(), sequence: '1' })
     expect([a.url, 'the DHT']).toContain(followed(c).source)
-  }, 60_000)
+    // The publisher's host now lists the follower among the root's providers, with its gateway
+    // address: what visitors' service workers ask it (the follower provides what it pins).
+    const listed = await eventually(
+      async () => {
+        const res = await fetch(`${a.url}/routing/v1/providers/${v1.root}`, {
+          headers: { Accept: 'application/json' },
+        })
+        const body = (await res.json()) as { Providers: Array<{ ID: string; Addrs: string[] }> }
+        return body.Providers.find((p) => p.ID === c.peerId)
+      },
+      30_000,
+      'A to list the follower C under the providers of the root',
+    )
+    expect(listed?.Addrs).toEqual(expect.arrayContaining(c.httpMultiaddrs()))
+    expect(c.httpMultiaddrs()[0]).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/http$/)
+  }, 90_000)
 })
 
 describe('the host config file', () => {
