@@ -53,13 +53,13 @@ function summary(result: PublishResult): string {
 /** The site's IPNS name, its record, a new key's file, and how volunteers follow the site. */
 function ipnsLines(ipns: PublishIpns, rel: (p: string) => string): string[] {
   const record = ipns.record === undefined ? 'not written (dry run)' : rel(ipns.record)
-  const lines = [`  IPNS name  ${ipns.name}   (record ${record}, sequence ${ipns.sequence})`]
+  const lines = [`  ipns      ${ipns.name}   (record ${record}, sequence ${ipns.sequence})`]
   if (ipns.keyCreated && ipns.keyFile !== undefined) {
     lines.push(
-      `             new key ${ipns.keyFile}: it is the site's name, back it up (CI: its base64 in $P2PCDN_IPNS_KEY)`,
+      `            new key ${ipns.keyFile}: it is the site's name, back it up (CI: its base64 in $P2PCDN_IPNS_KEY)`,
     )
   }
-  lines.push(`             volunteers follow the site with: p2pcdn host --follow ${ipns.name}`)
+  lines.push(`            volunteers follow the site with: p2pcdn host --follow ${ipns.name}`)
   return lines
 }
 

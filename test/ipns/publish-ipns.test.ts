@@ -197,7 +197,7 @@ describe('publish: the IPNS record', () => {
     expect(json.ipns).toMatch(/^k51/)
     expect(json.ipnsSequence).toMatch(/^\d+$/)
     expect(json.ipnsRecord).toBe(path.join(out, IPNS_RECORD_FILE))
-    expect(run.stderr).toContain(`IPNS name  ${json.ipns}`)
+    expect(run.stderr).toContain(`  ipns      ${json.ipns}`)
     expect(run.stderr).toContain(`p2pcdn host --follow ${json.ipns}`)
 
     const key = await keyFile()
