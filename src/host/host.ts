@@ -8,118 +8,27 @@ import type { CID } from 'multiformats/cid'
 import { type SessionDiscovery, startSessionDiscovery } from '../discovery/session.js'
 import { errors } from '../errors.js'
 import { packageVersion } from '../version.js'
-import type { Warning } from '../warnings.js'
 import { ingestCar } from './car-upload.js'
-import { type Following, startFollowing } from './follow.js'
-import type { FollowedSite } from './follow-state.js'
+import { type Following, type FollowOptions, startFollowing } from './follow.js'
 import { HostPins } from './host-pins.js'
+import type { HostOptions, HostStatus, RunningHost } from './host-types.js'
 import { createGateway } from './http/gateway.js'
 import { HostMetrics } from './http/metrics.js'
 import { createRouter } from './http/router.js'
 import { httpUrlToMultiaddr, isHttpMultiaddr, listeningHttpMultiaddrs } from './http-multiaddrs.js'
 import { IpnsStore } from './ipns-store.js'
 import { checkHttpPort, listenFailure, planListen } from './listen-ports.js'
-import {
-  createHostNode,
-  DEFAULT_LISTEN,
-  type DhtMode,
-  type HostHelia,
-  type ServiceFactories,
-} from './node.js'
+import { createHostNode, DEFAULT_LISTEN, type HostHelia, type ServiceFactories } from './node.js'
 import { PinRequests } from './pin-requests.js'
 import { type PinProviding, providePins } from './provide-pins.js'
 import { ProviderFinder } from './providers.js'
-import { defaultRepoPath, type HostRepo, openRepo, writeApiFile } from './repo.js'
+import { defaultRepoPath, openRepo, writeApiFile } from './repo.js'
 import { TokenVerifier } from './tokens.js'
 
 /** Default address of the host's HTTP port (gateway, Pinning Service API, CAR upload). */
 export const DEFAULT_HTTP = '127.0.0.1:4080'
 
-export interface HostOptions {
-  /** The repo folder. @default defaultRepoPath() */
-  repo?: string
-  /** `host:port` of the HTTP port; port 0 picks a free one; a taken one fails the start. @default '127.0.0.1:4080' */
-  http?: string
-  /**
-   * libp2p listen multiaddrs. A port given here that is taken fails the start with an error naming
-   * it; a default port that is taken is replaced by a free one (see `RunningHost.warnings`).
-   * @default TCP 4011 and WebSockets 4012 on all interfaces
-   */
-  listen?: string[]
-  /** Multiaddrs to announce (and return as pin `delegates`) instead of the listen addresses. */
-  announce?: string[]
-  /**
-   * Public URLs of this host's HTTP gateway, announced (as `/dns/…/tcp/443/tls/http`, IPIP-484)
-   * with its libp2p addresses and in `/routing/v1/providers` answers. @default the address the HTTP
-   * port listens on (each interface's when it listens on 0.0.0.0 or ::)
-   */
-  announceHttp?: string[]
-  /** Peers to connect to at start. None by default. */
-  bootstrap?: string[]
-  /** @default 'lan' */
-  dht?: DhtMode
-  /** PEM certificate and key files: the HTTP port speaks HTTPS, WebSockets listen as secure WebSockets. */
-  tlsCert?: string
-  tlsKey?: string
-  /** Acquire a certificate for secure WebSockets with libp2p AutoTLS (a host on the public internet). */
-  autoTls?: boolean
-  /** Storage quota in bytes (0 = none): pins beyond it are refused. @default 0 */
-  storageMax?: number
-  /** Session discovery: the CDN's name and the period, or false to turn it off. @default {} (the paper's, 60 s) */
-  session?: false | { name?: string; periodMs?: number }
-  /** Pins fetched at once. @default 4 */
-  pinConcurrency?: number
-  /** A pin that has not completed in this time fails. @default 600_000 */
-  pinTimeoutMs?: number
-  /**
-   * IPNS names of sites to follow (`k51…`): each new version is found, verified, fetched and
-   * pinned with no push (see `src/host/follow.ts`). @default []
-   */
-  follow?: string[]
-  /** Hosts (HTTP base URLs) asked first for the followed sites' records and content. @default [] */
-  followFrom?: string[]
-  /** How often a followed name is checked. @default 30_000 */
-  followIntervalMs?: number
-  /** How long a followed site's previous version stays pinned. @default 600_000 */
-  followGraceMs?: number
-}
-
-export interface HostStatus {
-  /** The p2pcdn version the host runs (`hosts check` shows it). */
-  version: string
-  peerId: string
-  multiaddrs: string[]
-  http: string
-  repo: string
-  pins: Record<string, number>
-  storage: { used: number; quota: number }
-  peers: number
-  session: { enabled: boolean; name: string | null; members: string[]; connected: string[] }
-  /** The followed sites: root served, sequence, last check, lag, pending version, last error. */
-  follow: FollowedSite[]
-}
-
-export interface RunningHost {
-  readonly helia: HostHelia
-  readonly repo: HostRepo
-  readonly pins: PinRequests
-  readonly discovery: SessionDiscovery | undefined
-  /** The IPNS records this host holds and serves. */
-  readonly ipns: IpnsStore
-  /** The followed sites (`follow`), undefined when none. */
-  readonly following: Following | undefined
-  readonly peerId: string
-  /** The HTTP port's base URL, e.g. http://127.0.0.1:4080. */
-  readonly url: string
-  /** What the host did differently from its options: a default libp2p port that was taken (`W_LISTEN_PORT_TAKEN`). */
-  readonly warnings: Warning[]
-  /** libp2p multiaddrs (what peers dial; pin `delegates`). */
-  multiaddrs(): string[]
-  /** The HTTP gateway's multiaddrs it announces (`/ip4/…/tcp/…/http`, IPIP-484). */
-  httpMultiaddrs(): string[]
-  status(): HostStatus
-  stop(): Promise<void>
-}
+export type { HostOptions, HostStatus, RunningHost } from './host-types.js'
 
 function parseHttp(value: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value)
@@ -140,12 +49,19 @@ async function autoTlsServices(): Promise<ServiceFactories> {
   return { keychain: keychain(), http: http(), autoNAT: autoNAT(), autoTLS: autoTLS() } as ServiceFactories
 }
 
-/**
- * Starts a host node: opens (or creates) the repo, starts Helia and libp2p, resumes interrupted
- * pins, starts session discovery and the HTTP port. Resolves once everything listens.
- */
-export async function startHost(options: HostOptions = {}): Promise<RunningHost> {
-  const http = parseHttp(options.http ?? DEFAULT_HTTP)
+/** What `startFollowing` takes from the host's options. */
+function followOptions(options: HostOptions, names: string[]): FollowOptions {
+  return {
+    names,
+    ...(options.followFrom ? { from: options.followFrom } : {}),
+    ...(options.followIntervalMs ? { intervalMs: options.followIntervalMs } : {}),
+    ...(options.followGraceMs !== undefined ? { graceMs: options.followGraceMs } : {}),
+    fetchTimeoutMs: options.pinTimeoutMs ?? 600_000,
+  }
+}
+
+/** The `--tls-cert`/`--tls-key` PEM files, read; undefined without them. Errors name the flags. */
+async function readTls(options: HostOptions): Promise<{ cert: Buffer; key: Buffer } | undefined> {
   if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
     throw errors.optionInvalid(
       options.tlsCert === undefined ? 'tls-cert' : 'tls-key',
@@ -153,10 +69,9 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       'must be given together with the other (--tls-cert and --tls-key, PEM files)',
     )
   }
-  let tls: { cert: Buffer; key: Buffer } | undefined
   if (options.tlsCert !== undefined && options.tlsKey !== undefined) {
     try {
-      tls = { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) }
+      return { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) }
     } catch (err) {
       throw errors.optionInvalid(
         'tls-cert/--tls-key',
@@ -165,6 +80,16 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       )
     }
   }
+  return undefined
+}
+
+/**
+ * Starts a host node: opens (or creates) the repo, starts Helia and libp2p, resumes interrupted
+ * pins, starts session discovery and the HTTP port. Resolves once everything listens.
+ */
+export async function startHost(options: HostOptions = {}): Promise<RunningHost> {
+  const http = parseHttp(options.http ?? DEFAULT_HTTP)
+  const tls = await readTls(options)
   const announceHttp = options.announceHttp?.map(httpUrlToMultiaddr)
   const repo = await openRepo(options.repo ?? defaultRepoPath(), { storageMax: options.storageMax ?? 0 })
   // The HTTP gateway's multiaddrs, known once its port listens; libp2p announces them from then on.
@@ -353,13 +278,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
           peers: () => [...(sessionDiscovery?.members() ?? []), ...node.libp2p.getPeers()],
           selfUrl: () => url,
         },
-        {
-          names: options.follow,
-          ...(options.followFrom ? { from: options.followFrom } : {}),
-          ...(options.followIntervalMs ? { intervalMs: options.followIntervalMs } : {}),
-          ...(options.followGraceMs !== undefined ? { graceMs: options.followGraceMs } : {}),
-          fetchTimeoutMs: options.pinTimeoutMs ?? 600_000,
-        },
+        followOptions(options, options.follow),
       )
       for (const name of following.names()) ipns.follow(name)
     }
