@@ -6,9 +6,12 @@
  * plus the fetch; keeps the previous version pinned for the grace period, then unpins it; refuses
  * a record signed by another key and one with a lower sequence; continues from its persisted state
  * after a restart; and `host status` shows the followed site. A follower with no `followFrom`
- * finds the record and the content through the DHT (A as its bootstrap peer).
+ * finds the record and the content through the DHT (A as its bootstrap peer), and A then lists it
+ * among the root's providers; with no gateway serving CARs, a follower fetches over bitswap.
  */
 import '../../src/utils/promise-with-resolvers.js'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { withHostConfig } from '../../cli/commands/host.js'
@@ -165,6 +168,41 @@ describe('a host that follows a site', () => {
     expect(listed?.Addrs).toEqual(expect.arrayContaining(c.httpMultiaddrs()))
     expect(c.httpMultiaddrs()[0]).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/http$/)
   }, 90_000)
+
+  it('fetches a new version over bitswap from the providers when no gateway serves it as a CAR', async () => {
+    const key = await generateKeyPair('Ed25519')
+    const name = ipnsNameOf(key.publicKey)
+    const v1 = await siteVersion({ 'index.html': '<h1>bitswap version</h1>' })
+    const { host: a, auth } = await startTestHost(await dirs.make('bitswap-a'))
+    cleanups.push(() => a.stop())
+    await push(a, auth, v1.car)
+    expect((await putRecord(a.url, name, (await sign(key, v1.root, 1n)).bytes, auth)).status).toBe(200)
+    // A stand-in for a host behind a proxy that serves no CARs (a fault A itself cannot be made
+    // to show): records and providers pass, without the providers' HTTP gateway addresses.
+    const proxy = await carlessProxy(a.url)
+    const { host: b } = await startTestHost(await dirs.make('bitswap-b'), {
+      follow: [name],
+      followFrom: [proxy.url],
+      followIntervalMs: INTERVAL,
+    })
+    cleanups.push(() => b.stop())
+    expect(await eventually(() => served(b, v1.root), 30_000, 'B to serve the site')).toContain(
+      'bitswap version',
+    )
+    expect(proxy.refusedCars).toBeGreaterThan(0)
+    // The pin is served as soon as it completes; the follower records it at its next look.
+    await eventually(
+      async () => (followed(b).root === v1.root.toString() ? true : undefined),
+      10_000,
+      'B to record the root',
+    )
+    expect(followed(b)).toMatchObject({
+      root: v1.root.toString(),
+      sequence: '1',
+      pending: null,
+      lastError: null,
+    })
+  }, 60_000)
 })
 
 describe('the host config file', () => {
@@ -247,4 +285,32 @@ async function statusText(repo: string, flags: string[] = []): Promise<string> {
     spy.mockRestore()
   }
   return out.join('')
+}
+
+/** A proxy to `target` that refuses CAR requests and strips HTTP addresses from providers answers. */
+async function carlessProxy(target: string): Promise<{ url: string; refusedCars: number }> {
+  const state = { url: '', refusedCars: 0 }
+  const server = http.createServer(async (req, res) => {
+    const path = req.url ?? '/'
+    if (/format=car/.test(path) || /application\/vnd\.ipld\.car/.test(req.headers.accept ?? '')) {
+      state.refusedCars++
+      res.writeHead(502).end()
+      return
+    }
+    const upstream = await fetch(`${target}${path}`, {
+      headers: req.headers.accept ? { Accept: req.headers.accept } : {},
+    })
+    let body = Buffer.from(await upstream.arrayBuffer())
+    if (path.startsWith('/routing/v1/providers/') && upstream.ok) {
+      const answer = JSON.parse(body.toString()) as { Providers: Array<{ Addrs: string[] }> }
+      for (const provider of answer.Providers)
+        provider.Addrs = provider.Addrs.filter((a) => !a.endsWith('/http'))
+      body = Buffer.from(JSON.stringify(answer))
+    }
+    res.writeHead(upstream.status, { 'Content-Type': upstream.headers.get('content-type') ?? '' }).end(body)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  cleanups.push(() => new Promise((resolve) => server.close(resolve)))
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return state
 }
