@@ -6,7 +6,8 @@
  * - A Kubo whose only router is a `p2pcdn host` (`Routing.Type=delegated`,
  *   `Routing.DelegatedRouters=[<host URL>]`) resolves the name through the host's
  *   `/routing/v1/ipns/<name>`, and serves the record on its own gateway port; it finds the host as
- *   the provider of a CID the host pins (`ipfs routing findprovs`, the host's `/routing/v1/providers`).
+ *   the provider of a CID the host pins (`ipfs routing findprovs`, the host's `/routing/v1/providers`),
+ *   and its gateway port's `/routing/v1/providers` gives the visitor's worker the host's gateway URL.
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
@@ -17,6 +18,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CAR_UPLOAD_PATH, type RunningHost } from '../../src/host/index.js'
 import { createSiteRecord, ipnsNameOf, type SiteRecord } from '../../src/ipns/site-record.js'
+import { askRouter } from '../../src/runtime/sw/probe.js'
 import { carBytes } from '../helpers/car.js'
 import { tempDirs } from '../helpers/fs.js'
 import { startTestHost } from '../helpers/host.js'
@@ -156,5 +158,10 @@ describe.skipIf(kubo.skip)(kubo.title("Kubo and a site's IPNS record"), () => {
     expect(
       (await delegated.repo.ipfs(['routing', 'findprovs', '--num-providers=1', nobody.toString()])).trim(),
     ).toBe('')
+    // The visitor's worker can use this Kubo as its router: Kubo's gateway port answers
+    // /routing/v1/providers, and the worker reads the host's gateway URL out of it.
+    const hints = await askRouter(fetch, delegated.gateway, cid.toString(), 10_000)
+    expect(hints.map((hint) => hint.peer)).toEqual([host.peerId])
+    expect(hints[0]?.urls).toEqual([host.url])
   }, 60_000)
 })
