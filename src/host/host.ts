@@ -27,6 +27,8 @@ import { TokenVerifier } from './tokens.js'
 
 /** Default address of the host's HTTP port (gateway, Pinning Service API, CAR upload). */
 export const DEFAULT_HTTP = '127.0.0.1:4080'
+/** How often a host puts the IPNS records it holds into the DHT again (DHT peers drop values after 1-2 days). */
+export const IPNS_REPUBLISH_MS = 4 * 3_600_000
 
 export type { HostOptions, HostStatus, RunningHost } from './host-types.js'
 
@@ -95,6 +97,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   // The HTTP gateway's multiaddrs, known once its port listens; libp2p announces them from then on.
   let httpAddrs: Multiaddr[] = []
   let providing: PinProviding | undefined
+  let republishing: NodeJS.Timeout | undefined
   let helia: HostHelia | undefined
   let server: Server | undefined
   let pins: PinRequests | undefined
@@ -258,6 +261,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       multiaddrs: node.libp2p.getMultiaddrs().map((a) => a.decapsulateCode(CODE_P2P)),
     })
     if (dhtOn) {
+      republishing = setInterval(() => void ipns.republish().catch(() => {}), IPNS_REPUBLISH_MS).unref()
       providing = providePins(node.routing)
       providing.start(() =>
         requests.list(undefined, { status: ['pinned'], limit: 1e9 }).results.map((r) => r.pin.cid),
@@ -304,6 +308,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
             listening.closeAllConnections()
           })
           await following?.stop()
+          clearInterval(republishing)
           providing?.stop()
           await sessionDiscovery?.stop()
           await requests.stop()
@@ -316,6 +321,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   } catch (err) {
     server?.close()
     await following?.stop().catch(() => {})
+    clearInterval(republishing)
     providing?.stop()
     await discovery?.stop().catch(() => {})
     await pins?.stop().catch(() => {})

@@ -128,6 +128,21 @@ export class IpnsStore extends TypedEventEmitter<IpnsStoreEvents> {
     return { outcome: 'stored', record }
   }
 
+  /**
+   * Puts every record held (and still valid) into the DHT again, as Kubo republishes: DHT peers
+   * drop values after a day or two. Resolves with how many were sent; failures are `error` events.
+   */
+  async republish(): Promise<number> {
+    let sent = 0
+    for (const name of await this.names()) {
+      const record = await this.get(name).catch(() => undefined)
+      if (!record) continue
+      this.#publish(record)
+      sent++
+    }
+    return sent
+  }
+
   /** Puts a record into the DHT without waiting; a failure is an `error` event. */
   #publish(record: SiteRecord): void {
     const routing = this.#options.routing
