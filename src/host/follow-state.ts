@@ -64,7 +64,11 @@ export async function saveFollowedSite(datastore: Pick<Datastore, 'put'>, site: 
   await datastore.put(keyOf(site.name), new TextEncoder().encode(JSON.stringify(site)))
 }
 
-/** Every followed site the datastore holds (also names no longer followed, whose pins stay). */
+export async function deleteFollowedSite(datastore: Pick<Datastore, 'delete'>, name: string): Promise<void> {
+  await datastore.delete(keyOf(name))
+}
+
+/** Every followed site the datastore holds (names no longer followed until {@link forgetUnfollowed} runs). */
 export async function loadFollowedSites(datastore: Pick<Datastore, 'query'>): Promise<FollowedSite[]> {
   const sites: FollowedSite[] = []
   for await (const { value } of datastore.query({ prefix: FOLLOW_PREFIX })) {

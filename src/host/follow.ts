@@ -16,6 +16,7 @@ import type { IngestCarResult } from './car-upload.js'
 import { pinRoot } from './follow-pin.js'
 import { fetchRecord, peerGateways, pickNewest, type RecordCandidate } from './follow-resolve.js'
 import {
+  deleteFollowedSite,
   FOLLOW_OWNER,
   type FollowedSite,
   loadFollowedSites,
@@ -142,6 +143,27 @@ export async function startFollowing(deps: FollowDeps, options: FollowOptions): 
       await Promise.allSettled([...running.values()])
     },
   }
+}
+
+/**
+ * Unpins the sites this host followed but no longer does (a name taken out of `--follow` or the
+ * config), every version of them, and forgets their state. Runs at each start, following or not.
+ * Resolves with the names dropped.
+ */
+export async function forgetUnfollowed(
+  deps: Pick<FollowDeps, 'datastore' | 'pins'>,
+  follow: string[] = [],
+): Promise<string[]> {
+  const keep = new Set(follow.map((text) => parseIpnsName(text).name))
+  const dropped: string[] = []
+  for (const site of await loadFollowedSites(deps.datastore)) {
+    if (keep.has(site.name)) continue
+    const requests = [site.requestid, ...site.retired.map((entry) => entry.requestid)]
+    for (const requestid of requests) if (requestid) await deps.pins.remove(FOLLOW_OWNER, requestid)
+    await deleteFollowedSite(deps.datastore, site.name)
+    dropped.push(site.name)
+  }
+  return dropped
 }
 
 /** One check of one site: retire due pins, look for a newer record, serve its root. */

@@ -9,7 +9,7 @@ import { type SessionDiscovery, startSessionDiscovery } from '../discovery/sessi
 import { errors } from '../errors.js'
 import { packageVersion } from '../version.js'
 import { ingestCar } from './car-upload.js'
-import { type Following, type FollowOptions, startFollowing } from './follow.js'
+import { type Following, type FollowOptions, forgetUnfollowed, startFollowing } from './follow.js'
 import { HostPins } from './host-pins.js'
 import type { HostOptions, HostStatus, RunningHost } from './host-types.js'
 import { createGateway } from './http/gateway.js'
@@ -267,6 +267,8 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
         requests.list(undefined, { status: ['pinned'], limit: 1e9 }).results.map((r) => r.pin.cid),
       )
     }
+    // A site taken out of the follow list is unpinned (every version) and forgotten.
+    await forgetUnfollowed({ datastore: repo.datastore, pins: requests }, options.follow)
     if (options.follow && options.follow.length > 0) {
       following = await startFollowing(
         {

@@ -203,6 +203,28 @@ describe('a host that follows a site', () => {
       lastError: null,
     })
   }, 60_000)
+
+  it('unpins a site taken out of the follow list, every version, at the next start', async () => {
+    const key = await generateKeyPair('Ed25519')
+    const name = ipnsNameOf(key.publicKey)
+    const v1 = await siteVersion({ 'index.html': '<h1>unfollowed</h1>' })
+    const { host: a, auth } = await startTestHost(await dirs.make('unfollow-a'))
+    cleanups.push(() => a.stop())
+    await push(a, auth, v1.car)
+    expect((await putRecord(a.url, name, (await sign(key, v1.root, 1n)).bytes, auth)).status).toBe(200)
+    const repo = await dirs.make('unfollow-b')
+    const following = (
+      await startTestHost(repo, { follow: [name], followFrom: [a.url], followIntervalMs: INTERVAL })
+    ).host
+    await eventually(() => served(following, v1.root), 15_000, 'B to serve the site')
+    await following.stop()
+    // Restarted with nothing to follow: the site is no longer pinned, served or listed.
+    const b = (await startTestHost(repo)).host
+    cleanups.push(() => b.stop())
+    expect(await served(b, v1.root)).toBeUndefined()
+    expect(b.status().follow).toEqual([])
+    expect(b.status().pins.pinned).toBe(0)
+  }, 60_000)
 })
 
 describe('the host config file', () => {
