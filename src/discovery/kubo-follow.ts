@@ -16,7 +16,7 @@ import { TypedEventEmitter, type TypedEventTarget } from '@libp2p/interface'
 import { findProviders } from '../host/follow-fetch.js'
 import { fetchRecord, pickNewest, type RecordCandidate } from '../host/follow-resolve.js'
 import type { FollowedSite } from '../host/follow-state.js'
-import { parseIpnsName, verifySiteRecord } from '../ipns/site-record.js'
+import { followedNames, verifySiteRecord } from '../ipns/site-record.js'
 import { type KuboRpc, kuboRpc } from './kubo-rpc.js'
 
 export interface KuboFollowOptions {
@@ -64,7 +64,7 @@ const iso = (ms: number) => new Date(ms).toISOString()
 /** Starts following `names` on the Kubo node; the first check runs at once. */
 export async function startKuboFollow(options: KuboFollowOptions): Promise<KuboFollow> {
   const rpc = kuboRpc(options.api, options.token)
-  const names = [...new Set(options.names.map((text) => parseIpnsName(text).name))]
+  const names = followedNames(options.names)
   const sites = new Map(names.map((name): [string, KuboFollowedSite] => [name, newSite(name)]))
   const events = new TypedEventEmitter<KuboFollowEvents>()
   const controller = new AbortController()

@@ -7,6 +7,7 @@ import { CODE_P2P, type Multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
 import { type SessionDiscovery, startSessionDiscovery } from '../discovery/session.js'
 import { errors } from '../errors.js'
+import { followedNames } from '../ipns/site-record.js'
 import { packageVersion } from '../version.js'
 import { ingestCar } from './car-upload.js'
 import { type Following, type FollowOptions, forgetUnfollowed, startFollowing } from './follow.js'
@@ -92,6 +93,7 @@ async function readTls(options: HostOptions): Promise<{ cert: Buffer; key: Buffe
 export async function startHost(options: HostOptions = {}): Promise<RunningHost> {
   const http = parseHttp(options.http ?? DEFAULT_HTTP)
   const tls = await readTls(options)
+  const follow = followedNames(options.follow ?? [])
   const announceHttp = options.announceHttp?.map(httpUrlToMultiaddr)
   const repo = await openRepo(options.repo ?? defaultRepoPath(), { storageMax: options.storageMax ?? 0 })
   // The HTTP gateway's multiaddrs, known once its port listens; libp2p announces them from then on.
@@ -268,8 +270,8 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
       )
     }
     // A site taken out of the follow list is unpinned (every version) and forgotten.
-    await forgetUnfollowed({ datastore: repo.datastore, pins: requests }, options.follow)
-    if (options.follow && options.follow.length > 0) {
+    await forgetUnfollowed({ datastore: repo.datastore, pins: requests }, follow)
+    if (follow.length > 0) {
       following = await startFollowing(
         {
           datastore: repo.datastore,
@@ -284,7 +286,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
           peers: () => [...(sessionDiscovery?.members() ?? []), ...node.libp2p.getPeers()],
           selfUrl: () => url,
         },
-        followOptions(options, options.follow),
+        followOptions(options, follow),
       )
       for (const name of following.names()) ipns.follow(name)
     }

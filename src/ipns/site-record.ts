@@ -10,6 +10,7 @@ import { createIPNSRecord, marshalIPNSRecord, multihashToIPNSRoutingKey, unmarsh
 import { ipnsValidator } from 'ipns/validator'
 import { base36 } from 'multiformats/bases/base36'
 import { CID } from 'multiformats/cid'
+import { errors } from '../errors.js'
 
 /** Multicodec of a libp2p public key CID, the form of an IPNS name (`k51…`). */
 const LIBP2P_KEY = 0x72
@@ -75,6 +76,28 @@ export function parseIpnsName(text: string): IpnsName {
     name: CID.createV1(LIBP2P_KEY, multihash).toString(base36),
     routingKey: multihashToIPNSRoutingKey(multihash as Parameters<typeof multihashToIPNSRoutingKey>[0]),
   }
+}
+
+/**
+ * The canonical names of the sites a host is told to follow (`--follow`, `follow` in its config);
+ * one that is not an IPNS name is a usage error naming the option.
+ */
+export function followedNames(texts: readonly string[], option = 'follow'): string[] {
+  return [
+    ...new Set(
+      texts.map((text) => {
+        try {
+          return parseIpnsName(text).name
+        } catch {
+          throw errors.optionInvalid(
+            option,
+            text,
+            'must list IPNS names: the name `p2pcdn publish` prints (k51…), or a peer ID (12D3…)',
+          )
+        }
+      }),
+    ),
+  ]
 }
 
 /** The IPNS name of a public key (the same `k51…` that `ipfs key list -l` prints). */

@@ -228,6 +228,15 @@ describe('a host that follows a site', () => {
 })
 
 describe('the host config file', () => {
+  it('refuses a follow entry that is not an IPNS name, naming the option and the value (exit code 2)', async () => {
+    await expect(
+      startTestHost(await dirs.make('bad-follow'), { follow: ['bogus-name'] }),
+    ).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      message: expect.stringMatching(/`follow` option must list IPNS names.*"bogus-name"/),
+    })
+  })
+
   it('reads the flags in camelCase, resolves paths from its folder, and names the file and key of an error', async () => {
     const dir = await dirs.make('config')
     const file = `${dir}/host.json`
