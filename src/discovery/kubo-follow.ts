@@ -17,6 +17,7 @@ import { findProviders } from '../host/follow-fetch.js'
 import { fetchRecord, pickNewest, type RecordCandidate } from '../host/follow-resolve.js'
 import type { FollowedSite } from '../host/follow-state.js'
 import { followedNames, verifySiteRecord } from '../ipns/site-record.js'
+import { hostUrls } from '../utils/gateway-url.js'
 import { type KuboRpc, kuboRpc } from './kubo-rpc.js'
 
 export interface KuboFollowOptions {
@@ -65,6 +66,7 @@ const iso = (ms: number) => new Date(ms).toISOString()
 export async function startKuboFollow(options: KuboFollowOptions): Promise<KuboFollow> {
   const rpc = kuboRpc(options.api, options.token)
   const names = followedNames(options.names)
+  const checked: KuboFollowOptions = { ...options, from: hostUrls(options.from ?? [], 'follow-from') }
   const sites = new Map(names.map((name): [string, KuboFollowedSite] => [name, newSite(name)]))
   const events = new TypedEventEmitter<KuboFollowEvents>()
   const controller = new AbortController()
@@ -78,7 +80,7 @@ export async function startKuboFollow(options: KuboFollowOptions): Promise<KuboF
         if (controller.signal.aborted) return
         try {
           const served = site.root
-          await checkSite(rpc, options, site, controller.signal)
+          await checkSite(rpc, checked, site, controller.signal)
           if (site.root !== served) events.safeDispatchEvent('update', { detail: { ...site } })
         } catch (err) {
           if (controller.signal.aborted) return

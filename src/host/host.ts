@@ -8,6 +8,7 @@ import type { CID } from 'multiformats/cid'
 import { type SessionDiscovery, startSessionDiscovery } from '../discovery/session.js'
 import { errors } from '../errors.js'
 import { followedNames } from '../ipns/site-record.js'
+import { hostUrls } from '../utils/gateway-url.js'
 import { packageVersion } from '../version.js'
 import { ingestCar } from './car-upload.js'
 import { type Following, type FollowOptions, forgetUnfollowed, startFollowing } from './follow.js'
@@ -53,10 +54,10 @@ async function autoTlsServices(): Promise<ServiceFactories> {
 }
 
 /** What `startFollowing` takes from the host's options. */
-function followOptions(options: HostOptions, names: string[]): FollowOptions {
+function followOptions(options: HostOptions, names: string[], from: string[]): FollowOptions {
   return {
     names,
-    ...(options.followFrom ? { from: options.followFrom } : {}),
+    from,
     ...(options.followIntervalMs ? { intervalMs: options.followIntervalMs } : {}),
     ...(options.followGraceMs !== undefined ? { graceMs: options.followGraceMs } : {}),
     fetchTimeoutMs: options.pinTimeoutMs ?? 600_000,
@@ -94,6 +95,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const http = parseHttp(options.http ?? DEFAULT_HTTP)
   const tls = await readTls(options)
   const follow = followedNames(options.follow ?? [])
+  const followFrom = hostUrls(options.followFrom ?? [], 'followFrom')
   const announceHttp = options.announceHttp?.map(httpUrlToMultiaddr)
   const repo = await openRepo(options.repo ?? defaultRepoPath(), { storageMax: options.storageMax ?? 0 })
   // The HTTP gateway's multiaddrs, known once its port listens; libp2p announces them from then on.
@@ -286,7 +288,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
           peers: () => [...(sessionDiscovery?.members() ?? []), ...node.libp2p.getPeers()],
           selfUrl: () => url,
         },
-        followOptions(options, follow),
+        followOptions(options, follow, followFrom),
       )
       for (const name of following.names()) ipns.follow(name)
     }

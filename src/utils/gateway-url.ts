@@ -1,3 +1,5 @@
+import { errors } from '../errors.js'
+
 /**
  * A gateway URL as p2pcdn keeps it: absolute http(s), no query or fragment (links append their
  * own), no trailing slash; with `credentials: false`, no user or password either. `undefined` when
@@ -12,4 +14,22 @@ export function gatewayUrl(value: unknown, options: { credentials: boolean }): s
   if (url.search !== '' || url.hash !== '') return undefined
   if (!options.credentials && (url.username !== '' || url.password !== '')) return undefined
   return url.href.replace(/\/+$/, '')
+}
+
+/**
+ * Hosts' base URLs given to option `option` (`followFrom`, `--follow-from`), each checked with
+ * {@link gatewayUrl}; one that is not an http(s) URL is a usage error naming the option.
+ */
+export function hostUrls(values: readonly string[], option: string): string[] {
+  return values.map((value) => {
+    const url = gatewayUrl(value, { credentials: false })
+    if (url === undefined) {
+      throw errors.optionInvalid(
+        option,
+        value,
+        'must list the http(s) URLs of hosts, e.g. https://cdn.example.com',
+      )
+    }
+    return url
+  })
 }

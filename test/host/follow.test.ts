@@ -228,12 +228,21 @@ describe('a host that follows a site', () => {
 })
 
 describe('the host config file', () => {
-  it('refuses a follow entry that is not an IPNS name, naming the option and the value (exit code 2)', async () => {
+  it('refuses a follow entry that is not an IPNS name, and a follow-from that is not a URL, naming the option and the value (exit code 2)', async () => {
     await expect(
       startTestHost(await dirs.make('bad-follow'), { follow: ['bogus-name'] }),
     ).rejects.toMatchObject({
       code: 'ERR_CONFIG_INVALID',
       message: expect.stringMatching(/`follow` option must list IPNS names.*"bogus-name"/),
+    })
+    const name = ipnsNameOf((await generateKeyPair('Ed25519')).publicKey)
+    await expect(
+      startTestHost(await dirs.make('bad-follow-from'), { follow: [name], followFrom: ['cdn.example.com'] }),
+    ).rejects.toMatchObject({
+      code: 'ERR_CONFIG_INVALID',
+      message: expect.stringMatching(
+        /`followFrom` option must list the http\(s\) URLs of hosts.*"cdn.example.com"/,
+      ),
     })
   })
 
