@@ -1,4 +1,3 @@
-import { homedir } from 'node:os'
 import path from 'node:path'
 import type { ProgressOptions } from 'progress-events'
 import {
@@ -20,6 +19,7 @@ import type { IpfsLinkFormat, IpfsLinkOptions } from './rewrite/ipfs-link.js'
 import { gatewayUrl } from './utils/gateway-url.js'
 import { parseDuration } from './utils/parse-duration.js'
 import { parseSize } from './utils/parse-size.js'
+import { xdgDir } from './utils/xdg-dir.js'
 
 /**
  * Options shared by the CLI, the config file, the library and the bundler
@@ -330,11 +330,7 @@ export const LOCAL_NODE_GATEWAY = 'http://127.0.0.1:8080'
 
 /** The default block cache folder, following the XDG base directory convention. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base =
-    env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME)
-      ? env.XDG_CACHE_HOME
-      : path.join(homedir(), '.cache')
-  return path.join(base, 'p2pcdn')
+  return xdgDir('XDG_CACHE_HOME', '.cache', env)
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>

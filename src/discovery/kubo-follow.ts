@@ -15,7 +15,7 @@ import { setMaxListeners } from 'node:events'
 import { TypedEventEmitter, type TypedEventTarget } from '@libp2p/interface'
 import { findProviders } from '../host/follow-fetch.js'
 import { fetchRecord, pickNewest, type RecordCandidate } from '../host/follow-resolve.js'
-import type { FollowedSite } from '../host/follow-state.js'
+import { type FollowedSite, newFollowedSite } from '../host/follow-state.js'
 import { followedNames, verifySiteRecord } from '../ipns/site-record.js'
 import { hostUrls } from '../utils/gateway-url.js'
 import { type KuboRpc, kuboRpc } from './kubo-rpc.js'
@@ -115,18 +115,10 @@ export async function startKuboFollow(options: KuboFollowOptions): Promise<KuboF
   }
 }
 
+/** A site not served yet: a host's {@link newFollowedSite} without what Kubo's pins keep. */
 function newSite(name: string): KuboFollowedSite {
-  return {
-    name,
-    root: null,
-    sequence: null,
-    lastCheck: null,
-    firstSeen: null,
-    lagMs: null,
-    pending: null,
-    lastError: null,
-    refused: 0,
-  }
+  const { servedAt, source, requestid, retired, ...site } = newFollowedSite(name)
+  return site
 }
 
 /** Kubo's recursive pins and their names. */

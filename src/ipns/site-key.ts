@@ -9,11 +9,11 @@
  */
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs/promises'
-import { homedir } from 'node:os'
 import path from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { P2pcdnError } from '../errors.js'
+import { xdgDir } from '../utils/xdg-dir.js'
 import { ipnsNameOf } from './site-record.js'
 
 /** The environment variable that holds the key for CI: base64 of its libp2p protobuf encoding. */
@@ -47,11 +47,7 @@ export interface LoadSiteKeyOptions {
 
 /** The user's p2pcdn config folder: `$XDG_CONFIG_HOME/p2pcdn`, else `~/.config/p2pcdn`. */
 export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base =
-    env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME)
-      ? env.XDG_CONFIG_HOME
-      : path.join(homedir(), '.config')
-  return path.join(base, 'p2pcdn')
+  return xdgDir('XDG_CONFIG_HOME', '.config', env)
 }
 
 /** The key file made for a site on first use: `<config folder>/keys/<site id>.key`. */
