@@ -39,6 +39,7 @@ interface PeerId {
 }
 
 /** An expired metric as `GET /health/alerts` lists it (`Alert`). */
+/** A `GET /health/alerts` entry; a `GET /monitor/metrics/ping` entry has the same fields. */
 interface Alert {
   name: string
   peer: string
@@ -152,9 +153,11 @@ function parseList<T>(text: string): T[] {
 export async function downPeers(get: GetText): Promise<Map<string, string>> {
   const problems = new Map<string, string>()
   const live = new Set<string>()
+  // `GET /peers` gives no name for a peer it cannot reach; its last heartbeat still has it.
+  const names = await heartbeatNames(get)
   try {
     for (const p of parseList<PeerId>(await get('/peers'))) {
-      const who = `cluster peer ${peerLabel(p.id, p.peername)}`
+      const who = `cluster peer ${peerLabel(p.id, p.peername || names.get(p.id))}`
       if (p.error) problems.set(p.id, `${who} is down: ${oneLine(p.error)}`)
       else if (p.ipfs?.error) problems.set(p.id, `${who} has no IPFS daemon: ${oneLine(p.ipfs.error)}`)
       else live.add(p.id)
@@ -163,13 +166,31 @@ export async function downPeers(get: GetText): Promise<Map<string, string>> {
   try {
     for (const a of parseList<Alert>(await get('/health/alerts'))) {
       if (a.name !== 'ping' || live.has(a.peer) || problems.has(a.peer)) continue
-      let name: string | undefined
-      try {
-        name = (JSON.parse(a.value ?? '') as { peer_name?: string }).peer_name
-      } catch {}
+      const name = pingPeerName(a.value) ?? names.get(a.peer)
       const since = a.triggered_at ? ` since ${a.triggered_at}` : ''
       problems.set(a.peer, `cluster peer ${peerLabel(a.peer, name)} is down (no heartbeat${since})`)
     }
   } catch {}
   return problems
+}
+
+/** The peer name in a `ping` metric's value (`{"peer_name": …, "ipfs_id": …}`), if any. */
+function pingPeerName(value: string | undefined): string | undefined {
+  try {
+    return (JSON.parse(value ?? '') as { peer_name?: string }).peer_name || undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Each peer's name from the cluster's latest `ping` metrics (`GET /monitor/metrics/ping`); best effort. */
+async function heartbeatNames(get: GetText): Promise<Map<string, string>> {
+  const names = new Map<string, string>()
+  try {
+    for (const m of parseList<Alert>(await get('/monitor/metrics/ping'))) {
+      const name = pingPeerName(m.value)
+      if (name) names.set(m.peer, name)
+    }
+  } catch {}
+  return names
 }
