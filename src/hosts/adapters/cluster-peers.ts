@@ -38,8 +38,7 @@ interface PeerId {
   ipfs?: { error?: string } | null
 }
 
-/** An expired metric as `GET /health/alerts` lists it (`Alert`). */
-/** A `GET /health/alerts` entry; a `GET /monitor/metrics/ping` entry has the same fields. */
+/** An expired metric as `GET /health/alerts` lists it; a `GET /monitor/metrics/ping` entry has the same fields. */
 interface Alert {
   name: string
   peer: string
